@@ -38,6 +38,9 @@ struct ConnectOptions {
   bool send_asap = false;
   // Daemons reconnect forever and keep their subscriptions; the CLI fails fast.
   bool reconnect_forever = false;
+  // Deliver all subscriptions' messages from a small shared thread pool instead of one thread
+  // per subscription: a sidecar may hold hundreds of subscriptions.
+  bool global_message_delivery = false;
   // Called on nats.c's thread on disconnect (false) and reconnect (true). Owned by the caller
   // and must outlive the connection.
   const std::function<void(bool connected)>* on_connection_change = nullptr;

@@ -1,0 +1,303 @@
+#include "sidecar/src/sidecar.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/names.hpp"
+#include "core/object_store.hpp"
+#include "sidecar/src/reply.hpp"
+
+namespace natsfn {
+
+// What a subscription's callback needs, copied into each Invocation on the delivery thread.
+// Freed by nats.c's on-complete callback, after the last message callback has returned.
+struct Sidecar::Route {
+  Sidecar* sidecar;
+  bool canonical;
+  std::string name;  // function name (canonical) or binding key
+  Sub* sub = nullptr;
+};
+
+struct Sidecar::Sub {
+  SubscriptionPtr sub;
+  std::string subject;
+};
+
+Sidecar::Sidecar(SidecarOptions options) : options_(std::move(options)) {
+  uv_loop_init(&loop_);
+}
+
+Sidecar::~Sidecar() {
+  // run() leaves nothing behind; this covers a failed start.
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  uv_loop_close(&loop_);
+}
+
+void Sidecar::on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* route = static_cast<Route*>(closure);
+  Invocation inv;
+  inv.msg.reset(msg);
+  inv.received = Clock::now();
+  inv.request_id = new_request_id();
+  (route->canonical ? inv.function : inv.binding) = route->name;
+  route->sidecar->inbox_->post_message(std::move(inv));
+}
+
+void Sidecar::on_sub_complete(void* closure) {
+  std::unique_ptr<Route> route(static_cast<Route*>(closure));
+  Sidecar* self = route->sidecar;
+  Sub* sub = route->sub;
+  // The handle is released on the loop, which may still hold messages that came through it.
+  self->inbox_->post([self, sub] {
+    self->draining_.erase(sub);
+    self->maybe_finish_shutdown();
+  });
+}
+
+Sidecar::Sub* Sidecar::subscribe(const std::string& subject, bool canonical,
+                                 const std::string& name) {
+  auto* route = new Route{this, canonical, name};
+  natsSubscription* raw = nullptr;
+  natsStatus s = natsConnection_QueueSubscribe(&raw, conn_.get(), subject.c_str(),
+                                               options_.queue.c_str(), &Sidecar::on_msg, route);
+  if (s != NATS_OK) {
+    delete route;
+    spdlog::error("cannot subscribe {}: {}", subject, nats_status(s, "subscribe").message());
+    return nullptr;
+  }
+  natsSubscription_SetOnCompleteCB(raw, &Sidecar::on_sub_complete, route);
+  // Requests queue in nats.c while the loop is busy; allow plenty before dropping.
+  natsSubscription_SetPendingLimits(raw, 1 << 20, 256 << 20);
+  auto* sub = new Sub{SubscriptionPtr(raw), subject};
+  route->sub = sub;
+  return sub;
+}
+
+void Sidecar::drain(std::unique_ptr<Sub> sub) {
+  if (!sub) return;
+  // Messages already delivered still reach the loop; on_sub_complete releases the handle.
+  natsSubscription_Drain(sub->sub.get());
+  Sub* key = sub.get();
+  draining_.emplace(key, std::move(sub));
+}
+
+void Sidecar::on_message(Invocation&& inv) {
+  if (!inv.binding.empty()) {
+    auto it = bindings_.find(inv.binding);
+    if (it == bindings_.end()) {
+      inv.function = "-";
+      reply_error(conn_.get(), inv, Status(Errc::not_found, std::string("no binding for subject ") + inv.subject()));
+      return;
+    }
+    inv.function = it->second.function;
+  }
+  auto pool = pools_.find(inv.function);
+  if (pool == pools_.end()) {
+    reply_error(conn_.get(), inv,
+                Status(Errc::not_found, "function '" + inv.function + "' does not exist"));
+    return;
+  }
+  pool->second->submit(std::move(inv));
+}
+
+void Sidecar::on_function_put(FunctionConfig config) {
+  if (stopping_) return;
+  std::string name = config.name;
+  auto it = pools_.find(name);
+  if (it != pools_.end()) {
+    if (it->second->config() == config) return;
+    it->second->reconfigure(std::move(config));
+    return;
+  }
+  spdlog::info("[{}] function loaded ({} {}, min_warm {}, max_concurrency {})", name,
+               config.runtime, config.handler, config.min_warm, config.max_concurrency);
+  PoolEnv env{&loop_, conn_.get(), cache_.get(), &options_.paths, options_.idle_ttl_ms,
+              options_.publish_logs};
+  pools_[name] = std::make_unique<FunctionPool>(env, std::move(config));
+  if (!function_subs_.count(name)) {
+    if (Sub* sub = subscribe(invoke_subject(name), true, name)) function_subs_[name].reset(sub);
+  }
+}
+
+void Sidecar::on_function_deleted(const std::string& name) {
+  auto sub = function_subs_.find(name);
+  if (sub != function_subs_.end()) {
+    drain(std::move(sub->second));
+    function_subs_.erase(sub);
+  }
+  auto it = pools_.find(name);
+  if (it == pools_.end()) return;
+  spdlog::info("[{}] function removed: draining", name);
+  std::unique_ptr<FunctionPool> pool = std::move(it->second);
+  pools_.erase(it);
+  FunctionPool* raw = pool.get();
+  std::string key = name + "#" + std::to_string(reinterpret_cast<uintptr_t>(raw));
+  retiring_pools_[key] = std::move(pool);
+  raw->retire([this, key] {
+    // Destroying the pool inside its own callback would pull the floor from under it.
+    inbox_->post([this, key] {
+      retiring_pools_.erase(key);
+      maybe_finish_shutdown();
+    });
+  });
+}
+
+void Sidecar::on_binding_put(Binding binding) {
+  if (stopping_ || binding.type != Binding::Type::nats) return;
+  std::string key = binding.key();
+  auto existing = bindings_.find(key);
+  if (existing != bindings_.end() && existing->second.subject == binding.subject) {
+    existing->second = std::move(binding);  // same subject, maybe another function
+    return;
+  }
+  spdlog::info("binding {} -> {}", binding.subject, binding.function);
+  if (Sub* sub = subscribe(binding.subject, false, key)) binding_subs_[key].reset(sub);
+  bindings_[key] = std::move(binding);
+}
+
+void Sidecar::on_binding_deleted(const std::string& key) {
+  auto it = bindings_.find(key);
+  if (it == bindings_.end()) return;
+  spdlog::info("unbinding {}", it->second.subject);
+  auto sub = binding_subs_.find(key);
+  if (sub != binding_subs_.end()) {
+    drain(std::move(sub->second));
+    binding_subs_.erase(sub);
+  }
+  // The binding stays resolvable until its drained messages are served.
+  std::string k = key;
+  inbox_->post([this, k] {
+    if (!binding_subs_.count(k)) bindings_.erase(k);
+  });
+}
+
+void Sidecar::on_connection_change(bool connected) {
+  if (connected)
+    spdlog::info("reconnected to NATS");
+  else
+    spdlog::warn("disconnected from NATS; reconnecting");
+}
+
+Status Sidecar::start() {
+  connection_cb_ = [this](bool connected) { on_connection_change(connected); };
+  ConnectOptions copts;
+  copts.send_asap = true;
+  copts.reconnect_forever = true;
+  copts.global_message_delivery = true;
+  copts.on_connection_change = &connection_cb_;
+  options_.connection.name = "natsfn-sidecar";
+  set_sidecar_id(new_request_id().substr(0, 8));
+  auto conn = connect(options_.connection, copts);
+  if (!conn) return conn.status();
+  conn_ = std::move(conn).value();
+
+  auto cat = Catalogue::open(conn_.get(), {.create = true, .replicas = options_.replicas});
+  if (!cat) return cat.status();
+  catalogue_ = std::make_unique<Catalogue>(std::move(cat).value());
+  {
+    ObjectStoreOptions oso;
+    oso.replicas = options_.replicas;
+    auto os = ObjectStore::open(conn_.get(), kPackagesBucket, true, oso);
+    if (!os) return os.status();
+  }
+
+  inbox_ = std::make_unique<LoopInbox>(&loop_, [this](Invocation&& inv) { on_message(std::move(inv)); });
+  cache_ = std::make_unique<PackageCache>(&loop_, conn_.get(), options_.cache_dir, kPackagesBucket);
+  watcher_ = std::make_unique<CatalogueWatcher>(
+      catalogue_->functions(), catalogue_->bindings(), *inbox_,
+      CatalogueEvents{[this](FunctionConfig f) { on_function_put(std::move(f)); },
+                      [this](const std::string& n) { on_function_deleted(n); },
+                      [this](Binding b) { on_binding_put(std::move(b)); },
+                      [this](const std::string& k) { on_binding_deleted(k); }});
+  watcher_->start();
+
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_init(&loop_, &sigint_);
+  sigterm_.data = sigint_.data = this;
+  auto on_signal = [](uv_signal_t* h, int signum) {
+    spdlog::info("signal {}: draining", signum);
+    static_cast<Sidecar*>(h->data)->begin_shutdown();
+  };
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_timer_init(&loop_, &grace_timer_);
+  grace_timer_.data = this;
+  return Status::OK();
+}
+
+int Sidecar::run() {
+  if (auto s = start(); !s) {
+    spdlog::error("{}", s.message());
+    if (watcher_) watcher_->stop();
+    if (inbox_) inbox_->close();
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    return 1;
+  }
+  spdlog::info("natsfn-sidecar serving on {} (queue group {}, cache {})",
+               options_.connection.servers, options_.queue, options_.cache_dir);
+  if (stop_requested_) begin_shutdown();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // Everything on the loop is closed; now the NATS side.
+  draining_.clear();
+  natsConnection_FlushTimeout(conn_.get(), 2000);
+  catalogue_.reset();
+  natsConnection_Close(conn_.get());
+  conn_.reset();
+  spdlog::info("natsfn-sidecar stopped");
+  return 0;
+}
+
+void Sidecar::request_stop() {
+  stop_requested_ = true;
+  if (inbox_) inbox_->post([this] { begin_shutdown(); });
+}
+
+void Sidecar::begin_shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  watcher_->stop();
+  for (auto& [name, sub] : function_subs_) drain(std::move(sub));
+  for (auto& [key, sub] : binding_subs_) drain(std::move(sub));
+  function_subs_.clear();
+  binding_subs_.clear();
+  uv_timer_start(&grace_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<Sidecar*>(t->data);
+    spdlog::warn("shutdown grace period over: stopping what is left");
+    for (auto& [n, p] : self->pools_) p->abort_all();
+    for (auto& [n, p] : self->retiring_pools_) p->abort_all();
+    self->finish_shutdown();
+  }, options_.grace_ms, 0);
+  maybe_finish_shutdown();
+}
+
+void Sidecar::maybe_finish_shutdown() {
+  if (!stopping_ || finished_) return;
+  if (!draining_.empty()) return;  // messages may still arrive from draining subscriptions
+  // No more input: let every pool finish its queue and in-flight work.
+  for (auto& [name, pool] : pools_) {
+    std::string key = name + "#shutdown";
+    FunctionPool* raw = pool.get();
+    retiring_pools_[key] = std::move(pool);
+    raw->retire([this, key] {
+      inbox_->post([this, key] {
+        retiring_pools_.erase(key);
+        maybe_finish_shutdown();
+      });
+    });
+  }
+  pools_.clear();
+  if (retiring_pools_.empty()) finish_shutdown();
+}
+
+void Sidecar::finish_shutdown() {
+  if (finished_) return;
+  finished_ = true;
+  retiring_pools_.clear();  // releases remaining workers (killed, reaped by libuv)
+  pools_.clear();
+  uv_timer_stop(&grace_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&grace_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
+  inbox_->close();
+}
+
+}  // namespace natsfn

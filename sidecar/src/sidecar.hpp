@@ -1,0 +1,90 @@
+#pragma once
+// natsfn-sidecar: subscribes every bound subject (and natsfn.invoke.<function>) on a queue group,
+// hands each message to the function's pool on the libuv loop, and converges live on the KV
+// catalogue. One loop thread owns all pools, workers and subscriptions' bookkeeping.
+
+#include <uv.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/catalogue.hpp"
+#include "core/connection.hpp"
+#include "sidecar/src/catalogue_watcher.hpp"
+#include "sidecar/src/function_pool.hpp"
+#include "sidecar/src/loop_inbox.hpp"
+#include "sidecar/src/package_cache.hpp"
+#include "sidecar/src/runtime_command.hpp"
+
+namespace natsfn {
+
+struct SidecarOptions {
+  ConnectionConfig connection;
+  std::string cache_dir;
+  std::string queue = "natsfn";
+  RuntimePaths paths;
+  uint64_t idle_ttl_ms = 60000;
+  uint64_t grace_ms = 30000;  // SIGTERM: how long in-flight work may take to finish
+  int replicas = 1;
+  bool publish_logs = true;
+};
+
+class Sidecar {
+ public:
+  explicit Sidecar(SidecarOptions options);
+  ~Sidecar();
+  Sidecar(const Sidecar&) = delete;
+  Sidecar& operator=(const Sidecar&) = delete;
+
+  // Connects, loads the catalogue and serves until SIGTERM/SIGINT (or request_stop) has drained
+  // everything. Returns the process exit code.
+  int run();
+  // Any thread: begins the same drain as SIGTERM.
+  void request_stop();
+
+ private:
+  struct Route;  // what a subscription feeds: a function, or a binding resolved at dispatch
+  struct Sub;
+
+  Status start();
+  void on_message(Invocation&& inv);
+  void on_function_put(FunctionConfig config);
+  void on_function_deleted(const std::string& name);
+  void on_binding_put(Binding binding);
+  void on_binding_deleted(const std::string& key);
+  Sub* subscribe(const std::string& subject, bool canonical, const std::string& name);
+  void drain(std::unique_ptr<Sub> sub);
+  void begin_shutdown();
+  void maybe_finish_shutdown();
+  void finish_shutdown();
+  void on_connection_change(bool connected);
+  static void on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void on_sub_complete(void* closure);
+
+  SidecarOptions options_;
+  uv_loop_t loop_{};
+  ConnectionPtr conn_;
+  std::function<void(bool)> connection_cb_;
+  std::unique_ptr<Catalogue> catalogue_;
+  std::unique_ptr<LoopInbox> inbox_;
+  std::unique_ptr<PackageCache> cache_;
+  std::unique_ptr<CatalogueWatcher> watcher_;
+
+  std::map<std::string, std::unique_ptr<FunctionPool>> pools_;
+  std::map<std::string, std::unique_ptr<FunctionPool>> retiring_pools_;
+  std::map<std::string, std::unique_ptr<Sub>> function_subs_;  // by function name
+  std::map<std::string, Binding> bindings_;                    // by binding key
+  std::map<std::string, std::unique_ptr<Sub>> binding_subs_;   // by binding key
+  std::map<Sub*, std::unique_ptr<Sub>> draining_;
+
+  uv_signal_t sigterm_{};
+  uv_signal_t sigint_{};
+  uv_timer_t grace_timer_{};
+  bool stopping_ = false;
+  bool finished_ = false;
+  std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace natsfn
