@@ -1,0 +1,160 @@
+// The sidecar as part of a system: live convergence on the KV catalogue, several sidecars in one
+// queue group, nats-server restarts, SIGTERM with work in flight, garbage in KV.
+#include <signal.h>
+
+#include <future>
+#include <thread>
+
+#include "core/catalogue.hpp"
+#include "tests/support/sidecar_env.hpp"
+
+using namespace natsfn;
+using namespace natsfn::test;
+
+namespace {
+
+// A oneshot shell function that sleeps, then echoes: slow enough to be caught in flight.
+std::string slow_echo_package(const std::string& dir) {
+  write_package(dir,
+                {{"natsfn.json",
+                  R"({"name":"slow","runtime":"exec","mode":"oneshot","handler":"slow.sh","timeout":"10s"})"},
+                 {"slow.sh", "#!/bin/sh\nsleep 0.4\ncat\n"}},
+                {"slow.sh"});
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("bindings converge live: bind answers within a second, unbind stops answering", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("hello-cpp"));
+  auto sidecar = env.start_sidecar();
+  REQUIRE(env.client.request_until_answered("natsfn.invoke.hello", "").data == "hello");
+
+  auto bound_at = std::chrono::steady_clock::now();
+  env.bind("late.binding", "hello");
+  bool answered = wait_until([&] {
+    return env.client.request("late.binding", "", 200).status == NATS_OK;
+  }, std::chrono::milliseconds(1000), std::chrono::milliseconds(20));
+  INFO(sidecar->log());
+  CHECK(answered);
+  CHECK(std::chrono::steady_clock::now() - bound_at < std::chrono::seconds(2));
+
+  env.cli({"unbind", "-s", "late.binding"});
+  CHECK(wait_until([&] {
+    return env.client.request("late.binding", "", 200).status == NATS_NO_RESPONDERS;
+  }, std::chrono::seconds(3)));
+  CHECK(env.client.request("natsfn.invoke.hello", "").data == "hello");
+}
+
+TEST_CASE("fn create over an existing function recycles its workers", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("hello-cpp"), {"--warm", "1"});
+  auto sidecar = env.start_sidecar();
+  REQUIRE(env.client.request_until_answered("natsfn.invoke.hello", "").data == "hello");
+  REQUIRE(wait_until([&] { return sidecar->workers().size() == 1; }));
+  pid_t old_worker = sidecar->workers().at(0);
+
+  // Same function name, now running the echo binary from a new package.
+  env.cli({"package", "push", example("echo-cpp"), "--name", "echo-pkg"});
+  env.cli({"fn", "create", "hello", "--package", "echo-pkg", "--handler", "echo"});
+  CHECK(wait_until([&] { return env.client.request("natsfn.invoke.hello", "ping").data == "ping"; }));
+  CHECK(wait_until([&] {
+    auto w = sidecar->workers();
+    return std::find(w.begin(), w.end(), old_worker) == w.end();
+  }));
+}
+
+TEST_CASE("two sidecars share the load; stopping one leaves the other serving", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("echo-cpp"), {"--warm", "1"});
+  auto a = env.start_sidecar();
+  auto b = env.start_sidecar();
+  REQUIRE(wait_until([&] { return a->workers().size() == 1 && b->workers().size() == 1; }));
+
+  std::map<std::string, int> by_sidecar;
+  for (int i = 0; i < 400; ++i) {
+    std::string payload = "req-" + std::to_string(i);
+    auto r = env.client.request("natsfn.invoke.echo", payload);
+    REQUIRE(r.status == NATS_OK);
+    REQUIRE(r.data == payload);
+    by_sidecar[r.header("Natsfn-Sidecar")]++;
+  }
+  CHECK(by_sidecar.size() == 2);
+  for (auto& [id, n] : by_sidecar) CHECK(n > 20);
+
+  REQUIRE(a->process().stop() == 0);
+  for (int i = 0; i < 50; ++i) {
+    auto r = env.client.request("natsfn.invoke.echo", "after");
+    REQUIRE(r.status == NATS_OK);
+    CHECK(r.data == "after");
+  }
+}
+
+TEST_CASE("the sidecar reconnects after a nats-server restart and keeps its bindings", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("hello-cpp"));
+  env.bind("myfunction.lambda", "hello");
+  auto sidecar = env.start_sidecar();
+  REQUIRE(env.client.request_until_answered("myfunction.lambda", "").data == "hello");
+
+  env.server.stop();
+  env.server.start();
+  Requester fresh(env.server.url());
+  auto r = fresh.request_until_answered("myfunction.lambda", "", std::chrono::seconds(20));
+  INFO(sidecar->log());
+  REQUIRE(r.status == NATS_OK);
+  CHECK(r.data == "hello");
+  CHECK(sidecar->process().running());
+}
+
+TEST_CASE("SIGTERM drains: every request in flight gets its reply, then exit 0", "[integration]") {
+  SidecarEnv env;
+  TempDir pkg;
+  env.deploy(slow_echo_package(pkg.path), {"--concurrency", "4", "--queue", "20"});
+  auto sidecar = env.start_sidecar();
+  REQUIRE(env.client.request_until_answered("natsfn.invoke.slow", "warm").data == "warm");
+
+  std::vector<std::future<Reply>> inflight;
+  for (int i = 0; i < 8; ++i) {
+    inflight.push_back(std::async(std::launch::async, [&env, i] {
+      Requester own(env.server.url());
+      return own.request("natsfn.invoke.slow", "job-" + std::to_string(i), 10000);
+    }));
+  }
+  // Let the requests reach the sidecar, then ask it to stop.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  sidecar->process().signal(SIGTERM);
+  for (int i = 0; i < 8; ++i) {
+    Reply r = inflight[i].get();
+    INFO("request " << i);
+    REQUIRE(r.status == NATS_OK);
+    CHECK(r.data == "job-" + std::to_string(i));
+  }
+  CHECK(sidecar->process().wait(std::chrono::seconds(15)) == 0);
+}
+
+TEST_CASE("garbage in the catalogue is logged with its key and skipped", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("hello-cpp"));
+  {
+    auto cat = Catalogue::open(env.client.nc(), {.create = true});
+    REQUIRE(cat.ok());
+    uint64_t rev = 0;
+    REQUIRE(kvStore_PutString(&rev, cat->functions(), "broken", "{not json") == NATS_OK);
+    REQUIRE(kvStore_PutString(&rev, cat->bindings(), "nats.bad", R"({"type":"nats"})") == NATS_OK);
+  }
+  auto sidecar = env.start_sidecar();
+  REQUIRE(env.client.request_until_answered("natsfn.invoke.hello", "").data == "hello");
+  auto log = sidecar->log();
+  CHECK(log.find("natsfn_functions key 'broken'") != std::string::npos);
+  CHECK(log.find("natsfn_bindings key 'nats.bad'") != std::string::npos);
+  // And a garbage update arriving live does not stop it either.
+  {
+    auto cat = Catalogue::open(env.client.nc());
+    uint64_t rev = 0;
+    REQUIRE(kvStore_PutString(&rev, cat->functions(), "broken2", "[]") == NATS_OK);
+  }
+  CHECK(wait_until([&] { return sidecar->log().find("'broken2'") != std::string::npos; }));
+  CHECK(env.client.request("natsfn.invoke.hello", "").data == "hello");
+}
