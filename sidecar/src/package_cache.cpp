@@ -49,6 +49,14 @@ PackageCache::PackageCache(uv_loop_t* loop, natsConnection* nc, std::string cach
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) spdlog::error("cannot create cache dir {}: {}", dir_, ec.message());
+  // Downloads and extractions interrupted by a crash leave temp siblings; nothing else uses them.
+  for (auto it = fs::directory_iterator(dir_, ec); !ec && it != fs::directory_iterator(); ++it) {
+    std::string name = it->path().filename().string();
+    if (name.find(".download-") != std::string::npos || name.find(".tmp-") != std::string::npos) {
+      std::error_code ignore;
+      fs::remove_all(it->path(), ignore);
+    }
+  }
 }
 
 std::string PackageCache::package_dir(const std::string& digest) const {

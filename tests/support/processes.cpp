@@ -117,11 +117,13 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
 
 std::string ChildProcess::log() const { return slurp(log_path_); }
 
-Sidecar::Sidecar(const std::string& url, const std::string& dir, std::vector<std::string> extra) {
+Sidecar::Sidecar(const std::string& url, const std::string& dir, std::vector<std::string> extra,
+                 std::string cache_dir) {
   static int counter = 0;
   std::string id = std::to_string(++counter);
+  cache_dir_ = cache_dir.empty() ? dir + "/cache" + id : cache_dir;
   std::vector<std::string> argv = {build_path("sidecar/natsfn-sidecar"), "--server", url,
-                                   "--cache-dir", dir + "/cache" + id, "--log-level", "debug"};
+                                   "--cache-dir", cache_dir_, "--log-level", "debug"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   proc_ = std::make_unique<ChildProcess>(argv, dir + "/sidecar" + id + ".log");
 }

@@ -52,7 +52,10 @@ class ChildProcess {
 // Starts the built natsfn-sidecar against url with its own cache dir under dir.
 class Sidecar {
  public:
-  Sidecar(const std::string& url, const std::string& dir, std::vector<std::string> extra = {});
+  // cache_dir empty: a fresh one under dir.
+  Sidecar(const std::string& url, const std::string& dir, std::vector<std::string> extra = {},
+          std::string cache_dir = "");
+  const std::string& cache_dir() const { return cache_dir_; }
   ChildProcess& process() { return *proc_; }
   std::string log() const { return proc_->log(); }
   // Pids of its worker processes (its direct children).
@@ -60,6 +63,7 @@ class Sidecar {
 
  private:
   std::unique_ptr<ChildProcess> proc_;
+  std::string cache_dir_;
 };
 
 struct Reply {

@@ -29,8 +29,9 @@ struct SidecarEnv {
   void bind(const std::string& subject, const std::string& function) {
     cli({"bind", "-s", subject, "-f", function});
   }
-  std::unique_ptr<Sidecar> start_sidecar(std::vector<std::string> extra = {}) {
-    return std::make_unique<Sidecar>(server.url(), dir.path, std::move(extra));
+  std::unique_ptr<Sidecar> start_sidecar(std::vector<std::string> extra = {},
+                                         std::string cache_dir = "") {
+    return std::make_unique<Sidecar>(server.url(), dir.path, std::move(extra), std::move(cache_dir));
   }
 };
 

@@ -1,0 +1,86 @@
+// Worker pool and package cache behaviour seen from outside: idle TTL, shared cold-start fetches,
+// cache reuse across restarts.
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "tests/support/sidecar_env.hpp"
+
+using namespace natsfn;
+using namespace natsfn::test;
+
+namespace {
+
+size_t count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("idle workers above min_warm leave after the idle TTL", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("echo-cpp"));
+  auto sidecar = env.start_sidecar({"--idle-ttl-ms", "300"});
+  REQUIRE(env.client.request_until_answered("natsfn.invoke.echo", "x").data == "x");
+  CHECK(sidecar->workers().size() == 1);
+  CHECK(wait_until([&] { return sidecar->workers().empty(); }, std::chrono::seconds(5)));
+  // The next request cold-starts a fresh one.
+  auto r = env.client.request("natsfn.invoke.echo", "y");
+  CHECK(r.data == "y");
+  CHECK(r.header("Natsfn-Cold-Start") == "1");
+}
+
+TEST_CASE("concurrent cold starts of one package fetch it once", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("echo-cpp"), {"--concurrency", "8"});
+  auto sidecar = env.start_sidecar();
+  // Make sure the sidecar has loaded the function before the burst.
+  REQUIRE(wait_until([&] { return sidecar->log().find("[echo] function loaded") != std::string::npos; }));
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < 8; ++i) {
+    replies.push_back(std::async(std::launch::async, [&env, i] {
+      Requester own(env.server.url());
+      return own.request("natsfn.invoke.echo", "c" + std::to_string(i), 10000);
+    }));
+  }
+  for (int i = 0; i < 8; ++i) CHECK(replies[i].get().data == "c" + std::to_string(i));
+  CHECK(count(sidecar->log(), "fetched and extracted") == 1);
+}
+
+TEST_CASE("the package cache survives a restart only when its digest marker matches", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("hello-cpp"));
+  std::string cache = env.dir.path + "/shared-cache";
+  {
+    auto first = env.start_sidecar({}, cache);
+    REQUIRE(env.client.request_until_answered("natsfn.invoke.hello", "").data == "hello");
+    CHECK(count(first->log(), "fetched and extracted") == 1);
+    REQUIRE(first->process().stop() == 0);
+  }
+  {
+    auto second = env.start_sidecar({}, cache);
+    REQUIRE(env.client.request_until_answered("natsfn.invoke.hello", "").data == "hello");
+    CHECK(count(second->log(), "fetched and extracted") == 0);  // reused from disk
+    REQUIRE(second->process().stop() == 0);
+  }
+  // A marker that does not match (a tampered or half-written cache) forces a fresh fetch.
+  for (auto& entry : std::filesystem::directory_iterator(cache))
+    if (entry.path().extension() == ".ok") std::ofstream(entry.path()) << "SHA-256=forged\n";
+  auto third = env.start_sidecar({}, cache);
+  REQUIRE(env.client.request_until_answered("natsfn.invoke.hello", "").data == "hello");
+  CHECK(count(third->log(), "fetched and extracted") == 1);
+}
+
+TEST_CASE("a package whose bytes changed behind the function's back is refused", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("hello-cpp"));
+  // Re-push different bytes under the same package name without re-pinning the function.
+  env.cli({"package", "push", example("echo-cpp"), "--name", "hello"});
+  auto sidecar = env.start_sidecar();
+  auto r = env.client.request_until_answered("natsfn.invoke.hello", "");
+  REQUIRE(r.status == NATS_OK);
+  CHECK(r.header("Nats-Service-Error-Code") == "500");
+  CHECK(r.data.find("pinned") != std::string::npos);
+}
