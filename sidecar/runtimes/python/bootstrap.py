@@ -244,8 +244,24 @@ def run_invocation(handler, frame):
         sys.stderr.flush()
 
 
+def _apply_memory_limit():
+    # The function's memory_mb bounds its data segment (heap and anonymous mappings): an
+    # allocation past it raises MemoryError inside the handler instead of growing the host.
+    # RLIMIT_DATA, unlike RLIMIT_AS, does not count shared libraries and reservations.
+    mb = os.environ.get("NATSFN_MEMORY_MB")
+    if not mb:
+        return
+    try:
+        import resource
+        limit = int(mb) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ValueError, OSError) as e:
+        sys.stderr.write("natsfn: cannot apply memory limit: %s\n" % e)
+
+
 def main():
     _configure_output()
+    _apply_memory_limit()
     frames = FrameSocket(FRAME_FD)
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     if task_root not in sys.path:
