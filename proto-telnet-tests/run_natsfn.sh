@@ -75,6 +75,9 @@ for dir in "$tmp"/functions/*/; do
   echo "deploy $(basename "$dir")"
   "$cli" --server "$NATS_URL" deploy "${dir%/}"
 done
+# The seed's function is the README's example, deployed exactly as a user would.
+echo "deploy examples/hello-node"
+"$cli" --server "$NATS_URL" deploy "$here/../examples/hello-node"
 declare -a bound_subjects=()
 while read -r subject function; do
   [[ -z "$subject" || "$subject" == \#* ]] && continue
