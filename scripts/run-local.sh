@@ -11,8 +11,8 @@ once=0
 [ "${1:-}" = "--once" ] && once=1
 
 scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATSFN_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" --target natsfn natsfn-sidecar natsfn_runtimes 2>&1 | tail -n 3
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATSFN_TESTS=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" --target natsfn natsfn-sidecar natsfn_runtimes 2>&1 | tail -n 3
 
 export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 state=${NATSFN_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/natsfn}
@@ -34,14 +34,14 @@ if ! port_open; then
 fi
 
 echo "starting natsfn-sidecar (log $state/sidecar.log)"
-build/sidecar/natsfn-sidecar --cache-dir "$state/cache" >"$state/sidecar.log" 2>&1 &
+build-release/sidecar/natsfn-sidecar --cache-dir "$state/cache" >"$state/sidecar.log" 2>&1 &
 pids+=($!)
 
-build/cli/natsfn deploy examples/hello-node
-build/cli/natsfn bind -s myfunction.lambda -f myfunction
+build-release/cli/natsfn deploy examples/hello-node
+build-release/cli/natsfn bind -s myfunction.lambda -f myfunction
 echo "invoking myfunction:"
 for _ in $(seq 50); do
-  if out=$(build/cli/natsfn invoke myfunction --timeout 2s 2>/dev/null); then break; fi
+  if out=$(build-release/cli/natsfn invoke myfunction --timeout 2s 2>/dev/null); then break; fi
   sleep 0.2
 done
 echo "  -> ${out:-no reply}"

@@ -7,7 +7,9 @@
 //   POST /binary                → returns the request body unchanged (base64 both ways)
 //   GET  /teapot                → a custom status with multi-value headers
 exports.handler = async (event) => {
-  const route = `${event.httpMethod} ${event.resource}`;
+  // HEAD is answered like GET; the bridge sends the headers without the body.
+  const method = event.httpMethod === 'HEAD' ? 'GET' : event.httpMethod;
+  const route = `${method} ${event.resource}`;
   switch (route) {
     case 'GET /hello': {
       const q = event.queryStringParameters || {};
