@@ -12,7 +12,7 @@ once=0
 
 scripts/install-deps.sh
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATSFN_TESTS=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target natsfn natsfn-sidecar natsfn_runtimes 2>&1 | tail -n 3
+cmake --build build-release -j"$(nproc)" --target natsfn natsfn-sidecar natsfn-http natsfn_runtimes 2>&1 | tail -n 3
 
 export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 state=${NATSFN_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/natsfn}
