@@ -1,5 +1,7 @@
 #include "core/connection.hpp"
 
+#include "core/nats_libuv.hpp"
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <memory>
@@ -99,6 +101,9 @@ Result<ConnectionPtr> connect(const ConnectionConfig& config, ConnectOptions opt
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts.get(), on_reconnected, box);
   }
   if (s != NATS_OK) return nats_status(s, "connection options");
+  if (options.event_loop != nullptr) {
+    if (auto st = use_event_loop(opts.get(), options.event_loop); !st) return st;
+  }
 
   natsConnection* conn = nullptr;
   s = natsConnection_Connect(&conn, opts.get());

@@ -2,6 +2,8 @@
 // Connection settings taken the way the nats CLI takes them: flags first, then NATS_URL and
 // friends from the environment, then nats://127.0.0.1:4222.
 
+#include <uv.h>
+
 #include <functional>
 #include <string>
 
@@ -41,6 +43,9 @@ struct ConnectOptions {
   // Deliver all subscriptions' messages from a small shared thread pool instead of one thread
   // per subscription: a sidecar may hold hundreds of subscriptions.
   bool global_message_delivery = false;
+  // Do the connection's socket I/O on this libuv loop (see core/nats_libuv.hpp). connect() must
+  // then be called on the loop's thread.
+  uv_loop_t* event_loop = nullptr;
   // Called on nats.c's thread on disconnect (false) and reconnect (true). Owned by the caller
   // and must outlive the connection.
   const std::function<void(bool connected)>* on_connection_change = nullptr;

@@ -46,6 +46,13 @@ TEST_CASE("warm pool: standby workers exist before the first request", "[integra
   env.bind("myfunction.lambda", "hello");
   auto sidecar = env.start_sidecar();
   REQUIRE(wait_until([&] { return sidecar->workers().size() == 2; }));
+  // Processes exist; standby means they have also loaded the function and said ready.
+  REQUIRE(wait_until([&] {
+    auto log = sidecar->log();
+    size_t n = 0;
+    for (auto at = log.find("ready (pid"); at != std::string::npos; at = log.find("ready (pid", at + 1)) ++n;
+    return n == 2;
+  }));
   auto before = sidecar->workers();
   auto r = env.client.request("myfunction.lambda", "");
   REQUIRE(r.status == NATS_OK);

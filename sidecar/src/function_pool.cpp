@@ -347,6 +347,7 @@ void FunctionPool::on_frame(WorkerProcess& p, WorkerFrame&& frame) {
       if (w->state != State::starting) return;
       w->ready_at = Clock::now();
       init_failures_ = 0;
+      spdlog::debug("[{}] worker {} ready (pid {})", config_.name, p.id(), p.pid());
       worker_free(*w);
       break;
     case WorkerFrame::Kind::init_error:

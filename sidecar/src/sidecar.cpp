@@ -179,29 +179,35 @@ void Sidecar::on_connection_change(bool connected) {
 
 Status Sidecar::start() {
   connection_cb_ = [this](bool connected) { on_connection_change(connected); };
-  ConnectOptions copts;
-  copts.send_asap = true;
-  copts.reconnect_forever = true;
-  copts.global_message_delivery = true;
-  copts.on_connection_change = &connection_cb_;
   options_.connection.name = "natsfn-sidecar";
   set_sidecar_id(new_request_id().substr(0, 8));
-  auto conn = connect(options_.connection, copts);
+  ConnectOptions control_opts;
+  control_opts.reconnect_forever = true;
+  auto control = connect(options_.connection, control_opts);
+  if (!control) return control.status();
+  control_ = std::move(control).value();
+
+  ConnectOptions data_opts;
+  data_opts.reconnect_forever = true;
+  data_opts.global_message_delivery = true;
+  data_opts.event_loop = &loop_;
+  data_opts.on_connection_change = &connection_cb_;
+  auto conn = connect(options_.connection, data_opts);
   if (!conn) return conn.status();
   conn_ = std::move(conn).value();
 
-  auto cat = Catalogue::open(conn_.get(), {.create = true, .replicas = options_.replicas});
+  auto cat = Catalogue::open(control_.get(), {.create = true, .replicas = options_.replicas});
   if (!cat) return cat.status();
   catalogue_ = std::make_unique<Catalogue>(std::move(cat).value());
   {
     ObjectStoreOptions oso;
     oso.replicas = options_.replicas;
-    auto os = ObjectStore::open(conn_.get(), kPackagesBucket, true, oso);
+    auto os = ObjectStore::open(control_.get(), kPackagesBucket, true, oso);
     if (!os) return os.status();
   }
 
   inbox_ = std::make_unique<LoopInbox>(&loop_, [this](Invocation&& inv) { on_message(std::move(inv)); });
-  cache_ = std::make_unique<PackageCache>(&loop_, conn_.get(), options_.cache_dir, kPackagesBucket);
+  cache_ = std::make_unique<PackageCache>(&loop_, control_.get(), options_.cache_dir, kPackagesBucket);
   watcher_ = std::make_unique<CatalogueWatcher>(
       catalogue_->functions(), catalogue_->bindings(), *inbox_,
       CatalogueEvents{[this](FunctionConfig f) { on_function_put(std::move(f)); },
@@ -229,19 +235,21 @@ int Sidecar::run() {
     spdlog::error("{}", s.message());
     if (watcher_) watcher_->stop();
     if (inbox_) inbox_->close();
-    uv_run(&loop_, UV_RUN_NOWAIT);
+    if (conn_) natsConnection_Close(conn_.get());  // detaches from the loop
+    uv_run(&loop_, UV_RUN_DEFAULT);
     return 1;
   }
   spdlog::info("natsfn-sidecar serving on {} (queue group {}, cache {})",
                options_.connection.servers, options_.queue, options_.cache_dir);
   if (stop_requested_) begin_shutdown();
   uv_run(&loop_, UV_RUN_DEFAULT);
-  // Everything on the loop is closed; now the NATS side.
+  // The loop ran until the data connection closed (finish_shutdown); now the rest.
   draining_.clear();
-  natsConnection_FlushTimeout(conn_.get(), 2000);
-  catalogue_.reset();
-  natsConnection_Close(conn_.get());
   conn_.reset();
+  watcher_.reset();
+  catalogue_.reset();
+  natsConnection_Close(control_.get());
+  control_.reset();
   spdlog::info("natsfn-sidecar stopped");
   return 0;
 }
@@ -298,6 +306,16 @@ void Sidecar::finish_shutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   inbox_->close();
+  // Replies published this iteration are still in nats.c's buffer: write them out before closing,
+  // which also detaches the connection from the loop so uv_run can return.
+  flush_timer_ = new uv_timer_t;
+  uv_timer_init(&loop_, flush_timer_);
+  flush_timer_->data = this;
+  uv_timer_start(flush_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<Sidecar*>(t->data);
+    natsConnection_Close(self->conn_.get());
+    uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }, 20, 0);
 }
 
 }  // namespace natsfn

@@ -65,7 +65,11 @@ class Sidecar {
 
   SidecarOptions options_;
   uv_loop_t loop_{};
+  // Two connections: the data plane (subscriptions, replies, logs) does its socket I/O on the
+  // loop; the control plane (KV watchers, Object Store fetches) blocks on JetStream replies and
+  // so must not share the loop's connection.
   ConnectionPtr conn_;
+  ConnectionPtr control_;
   std::function<void(bool)> connection_cb_;
   std::unique_ptr<Catalogue> catalogue_;
   std::unique_ptr<LoopInbox> inbox_;
@@ -82,6 +86,7 @@ class Sidecar {
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
   uv_timer_t grace_timer_{};
+  uv_timer_t* flush_timer_ = nullptr;
   bool stopping_ = false;
   bool finished_ = false;
   std::atomic<bool> stop_requested_{false};
