@@ -56,6 +56,9 @@ struct FunctionPool::Worker {
   std::optional<Invocation> current;
   bool served_any = false;
   bool timed_out = false;
+  // Output and results travel on different pipes: a line read just after the result still
+  // belongs to the invocation that printed it.
+  std::string last_request_id;
   std::string init_error;
   Clock::time_point ready_at{};
   uv_timer_t* timer = nullptr;  // invocation timeout or idle TTL
@@ -95,8 +98,9 @@ size_t FunctionPool::live_workers() const {
 }
 
 std::string FunctionPool::log_context(const Worker* w) const {
-  if (w != nullptr && w->current) return w->current->request_id;
-  return "-";
+  if (w == nullptr) return "-";
+  if (w->current) return w->current->request_id;
+  return w->last_request_id.empty() ? "-" : w->last_request_id;
 }
 
 FunctionPool::Worker* FunctionPool::find(WorkerProcess& p) {
@@ -256,6 +260,7 @@ void FunctionPool::dispatch(Worker& w, Invocation&& inv) {
     sent = w.proc->send(encode_invoke(f));
   }
   if (inv.cold) ++stats_.cold_starts;
+  w.last_request_id = inv.request_id;
   w.current = std::move(inv);
   w.served_any = true;
   if (!sent.ok()) {
