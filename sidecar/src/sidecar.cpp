@@ -190,6 +190,8 @@ Status Sidecar::start() {
   ConnectOptions data_opts;
   data_opts.reconnect_forever = true;
   data_opts.global_message_delivery = true;
+  // Measured: without send_asap nats.c still holds replies ~1 ms (sequential p50 985 us vs 386 us).
+  data_opts.send_asap = true;
   data_opts.event_loop = &loop_;
   data_opts.on_connection_change = &connection_cb_;
   auto conn = connect(options_.connection, data_opts);
