@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "bridge-http/src/bridge_options.hpp"
+#include "bridge-http/src/loop_inbox.hpp"
 #include "core/nats_handles.hpp"
 #include "core/status.hpp"
 
@@ -17,7 +18,7 @@ class BindingWatcher;
 class Catalogue;
 class Gateway;
 class HttpServer;
-class LoopInbox;
+
 class NatsInvoker;
 class RouteTable;
 
