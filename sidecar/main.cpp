@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
                  "runtime bootstraps (default: next to this binary)");
   app.add_flag("!--no-publish-logs", options.publish_logs,
                "do not publish function output on natsfn.logs.<function>");
+  app.add_option("--worker-uid", options.worker_uid, "run workers as this uid (needs root)");
+  app.add_option("--worker-gid", options.worker_gid, "run workers as this gid (needs root)");
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(log_level));

@@ -1,5 +1,7 @@
 // Worker pool and package cache behaviour seen from outside: idle TTL, shared cold-start fetches,
 // cache reuse across restarts.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -83,4 +85,25 @@ TEST_CASE("a package whose bytes changed behind the function's back is refused",
   REQUIRE(r.status == NATS_OK);
   CHECK(r.header("Nats-Service-Error-Code") == "500");
   CHECK(r.data.find("pinned") != std::string::npos);
+}
+
+TEST_CASE("workers can run as an unprivileged user", "[integration]") {
+  if (geteuid() != 0) return;  // only root may switch users; CI runs as root
+  SidecarEnv env;
+  TempDir pkg;
+  write_package(pkg.path,
+                {{"natsfn.json", R"({"name":"whoami","runtime":"exec","mode":"oneshot","handler":"id.sh"})"},
+                 {"id.sh", "#!/bin/sh\nid -u\n"}},
+                {"id.sh"});
+  env.deploy(pkg.path);
+  // The worker must be able to reach its package in the cache.
+  std::filesystem::permissions(env.dir.path, std::filesystem::perms::owner_all |
+                                                 std::filesystem::perms::group_read |
+                                                 std::filesystem::perms::group_exec |
+                                                 std::filesystem::perms::others_read |
+                                                 std::filesystem::perms::others_exec);
+  auto sidecar = env.start_sidecar({"--worker-uid", "65534", "--worker-gid", "65534"});
+  auto r = env.client.request_until_answered("natsfn.invoke.whoami", "");
+  INFO(sidecar->log());
+  CHECK(r.data == "65534\n");
 }

@@ -213,6 +213,10 @@ void FunctionPool::package_ready(const Result<std::string>& dir) {
 
 void FunctionPool::spawn_now(std::optional<Invocation> oneshot_inv) {
   auto spec = runtime_command(config_, package_dir_, *env_.paths);
+  if (spec.ok()) {
+    spec->uid = env_.uid;
+    spec->gid = env_.gid;
+  }
   Result<WorkerProcess*> proc = spec.ok() ? WorkerProcess::spawn(env_.loop, *spec, this)
                                           : Result<WorkerProcess*>(spec.status());
   if (!proc.ok()) {

@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,8 @@ struct PoolEnv {
   const RuntimePaths* paths = nullptr;
   uint64_t idle_ttl_ms = 60000;
   bool publish_logs = true;
+  std::optional<uid_t> uid;  // run workers unprivileged (the sidecar must be root to switch)
+  std::optional<gid_t> gid;
 };
 
 struct PoolStats {

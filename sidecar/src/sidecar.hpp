@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,8 @@ struct SidecarOptions {
   uint64_t grace_ms = 30000;  // SIGTERM: how long in-flight work may take to finish
   int replicas = 1;
   bool publish_logs = true;
+  std::optional<uid_t> worker_uid;
+  std::optional<gid_t> worker_gid;
 };
 
 class Sidecar {
