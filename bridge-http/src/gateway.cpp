@@ -2,12 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <random>
-
 #include "bridge-http/src/api_gateway_event.hpp"
 #include "bridge-http/src/nats_invoker.hpp"
 #include "bridge-http/src/route_table.hpp"
 #include "core/names.hpp"
+#include "core/request_id.hpp"
 
 namespace natsfn {
 namespace {
@@ -27,19 +26,6 @@ const char* header_or_empty(natsMsg* m, const char* key) {
 }
 
 }  // namespace
-
-std::string new_request_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng(), lo = rng();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  char buf[37];
-  snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-           static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-           static_cast<unsigned>(lo >> 48),
-           static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
-}
 
 void Gateway::log(const std::string& method, const std::string& target, int status,
                   Clock::time_point start, const std::string& request_id) {

@@ -16,9 +16,6 @@ namespace natsfn {
 class NatsInvoker;
 class RouteTable;
 
-// "6f1c…-…": a random (version 4) UUID for requestContext.requestId and the access log.
-std::string new_request_id();
-
 class Gateway {
  public:
   // Runs on the loop thread, at most once, never after cancel().

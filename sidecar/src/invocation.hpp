@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/nats_handles.hpp"
+#include "core/request_id.hpp"
 
 namespace natsfn {
 
@@ -28,7 +29,5 @@ struct Invocation {
   }
 };
 
-// A Lambda-style request id (UUID v4 text), cheap enough for the hot path.
-std::string new_request_id();
 
 }  // namespace natsfn
