@@ -175,13 +175,7 @@ TEST_CASE("node: console output reaches the logs with the request id", "[integra
 TEST_CASE("node: 200 concurrent requests to a concurrency-4 function all answer", "[integration][node]") {
   NodeEnv env;
   size_t workers_before = env.sidecar->workers().size();  // node-succeed's, from the set-up
-  natsInbox* inbox = nullptr;
-  natsInbox_Create(&inbox);
-  std::string prefix = std::string(inbox) + ".";
-  natsInbox_Destroy(inbox);
-  natsSubscription* raw = nullptr;
-  REQUIRE(natsConnection_SubscribeSync(&raw, env.client.nc(), (prefix + "*").c_str()) == NATS_OK);
-  SubscriptionPtr sub(raw);
+  auto [prefix, sub] = env.client.inbox();
   for (int i = 0; i < 200; ++i) {
     std::string payload = "p" + std::to_string(i);
     natsConnection_PublishRequest(env.client.nc(), "natsfn.invoke.node-busy",

@@ -117,13 +117,7 @@ TEST_CASE("over capacity: past max_concurrency and max_queue requests get 429", 
   auto sidecar = env.start_sidecar();
   REQUIRE(wait_until([&] { return sidecar->workers().size() == 1; }));
   // Three requests in flight at once: one runs, one waits, the third is refused.
-  natsInbox* inbox = nullptr;
-  natsInbox_Create(&inbox);
-  std::string prefix = std::string(inbox) + ".";
-  natsInbox_Destroy(inbox);
-  natsSubscription* raw = nullptr;
-  REQUIRE(natsConnection_SubscribeSync(&raw, env.client.nc(), (prefix + "*").c_str()) == NATS_OK);
-  SubscriptionPtr sub(raw);
+  auto [prefix, sub] = env.client.inbox();
   for (int k = 0; k < 3; ++k) {
     std::string reply = prefix + std::to_string(k);
     natsConnection_PublishRequestString(env.client.nc(), "natsfn.invoke.test-sleep", reply.c_str(), "x");

@@ -175,6 +175,20 @@ Reply Requester::request_until_answered(const std::string& subject, const std::s
   return r;
 }
 
+Requester::Inbox Requester::inbox() {
+  natsInbox* raw_inbox = nullptr;
+  natsInbox_Create(&raw_inbox);
+  Inbox out;
+  out.prefix = std::string(raw_inbox) + ".";
+  natsInbox_Destroy(raw_inbox);
+  natsSubscription* raw = nullptr;
+  if (natsConnection_SubscribeSync(&raw, nc_.get(), (out.prefix + "*").c_str()) != NATS_OK)
+    throw std::runtime_error("cannot subscribe the test inbox");
+  out.sub.reset(raw);
+  natsConnection_Flush(nc_.get());
+  return out;
+}
+
 TempDir::TempDir() {
   path = (fs::temp_directory_path() / "natsfn-t-XXXXXX").string();
   if (mkdtemp(path.data()) == nullptr) throw std::runtime_error("mkdtemp failed");

@@ -84,6 +84,13 @@ class Requester {
   // Retries until a reply arrives (e.g. while a sidecar starts) or the deadline passes.
   Reply request_until_answered(const std::string& subject, const std::string& payload,
                                std::chrono::milliseconds deadline = std::chrono::seconds(15));
+  // A wildcard inbox for many requests in flight on this connection: each request's reply
+  // subject is prefix + a token of the caller's choosing.
+  struct Inbox {
+    std::string prefix;
+    SubscriptionPtr sub;
+  };
+  Inbox inbox();
   natsConnection* nc() { return nc_.get(); }
 
  private:
