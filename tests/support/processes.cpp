@@ -128,6 +128,10 @@ Sidecar::Sidecar(const std::string& url, const std::string& dir, std::vector<std
   proc_ = std::make_unique<ChildProcess>(argv, dir + "/sidecar" + id + ".log");
 }
 
+Sidecar::~Sidecar() {
+  if (proc_) proc_->stop();
+}
+
 std::vector<pid_t> Sidecar::workers() const {
   std::vector<pid_t> out;
   std::ifstream in("/proc/" + std::to_string(proc_->pid()) + "/task/" +

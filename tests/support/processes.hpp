@@ -55,6 +55,9 @@ class Sidecar {
   // cache_dir empty: a fresh one under dir.
   Sidecar(const std::string& url, const std::string& dir, std::vector<std::string> extra = {},
           std::string cache_dir = "");
+  // Stops it with SIGTERM so it reaps its workers; a SIGKILLed sidecar would orphan workers
+  // stuck in a handler (they run in their own sessions).
+  ~Sidecar();
   const std::string& cache_dir() const { return cache_dir_; }
   ChildProcess& process() { return *proc_; }
   std::string log() const { return proc_->log(); }
