@@ -2,8 +2,7 @@
 // queue group, nats-server restarts, SIGTERM with work in flight, garbage in KV.
 #include <signal.h>
 
-#include <future>
-#include <thread>
+#include <map>
 
 #include "core/catalogue.hpp"
 #include "tests/support/sidecar_env.hpp"
@@ -115,22 +114,25 @@ TEST_CASE("SIGTERM drains: every request in flight gets its reply, then exit 0",
   auto sidecar = env.start_sidecar();
   REQUIRE(env.client.request_until_answered("natsfn.invoke.slow", "warm").data == "warm");
 
-  std::vector<std::future<Reply>> inflight;
+  // Eight requests published and flushed: the server has them before the sidecar's drain.
+  auto [prefix, sub] = env.client.inbox();
   for (int i = 0; i < 8; ++i) {
-    inflight.push_back(std::async(std::launch::async, [&env, i] {
-      Requester own(env.server.url());
-      return own.request("natsfn.invoke.slow", "job-" + std::to_string(i), 10000);
-    }));
+    std::string payload = "job-" + std::to_string(i);
+    natsConnection_PublishRequest(env.client.nc(), "natsfn.invoke.slow",
+                                  (prefix + std::to_string(i)).c_str(), payload.data(),
+                                  static_cast<int>(payload.size()));
   }
-  // Let the requests reach the sidecar, then ask it to stop.
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  REQUIRE(natsConnection_Flush(env.client.nc()) == NATS_OK);
   sidecar->process().signal(SIGTERM);
+  std::map<std::string, std::string> replies;
   for (int i = 0; i < 8; ++i) {
-    Reply r = inflight[i].get();
-    INFO("request " << i);
-    REQUIRE(r.status == NATS_OK);
-    CHECK(r.data == "job-" + std::to_string(i));
+    natsMsg* m = nullptr;
+    if (natsSubscription_NextMsg(&m, sub.get(), 15000) != NATS_OK) break;
+    MsgPtr owned(m);
+    replies[natsMsg_GetSubject(m)] = std::string(natsMsg_GetData(m), natsMsg_GetDataLength(m));
   }
+  REQUIRE(replies.size() == 8);
+  for (int i = 0; i < 8; ++i) CHECK(replies[prefix + std::to_string(i)] == "job-" + std::to_string(i));
   CHECK(sidecar->process().wait(std::chrono::seconds(15)) == 0);
 }
 
