@@ -4,23 +4,9 @@
 #include <vector>
 
 #include "core/archive_internal.hpp"
+#include "core/split.hpp"
 
 namespace natsfn::archive_detail {
-namespace {
-
-std::vector<std::string_view> split(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    parts.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
-}  // namespace
 
 std::string error_text(struct archive* a) {
   const char* text = a != nullptr ? archive_error_string(a) : nullptr;
@@ -36,7 +22,7 @@ Result<std::string> normalize_entry_path(std::string_view raw) {
     return Status(Errc::bad_package, "is an absolute path");
   }
   std::string clean;
-  for (std::string_view part : split(raw)) {
+  for (std::string_view part : split(raw, '/')) {
     if (part.empty() || part == ".") continue;
     if (part == "..") return Status(Errc::bad_package, "escapes the package root");
     if (!clean.empty()) clean += '/';
@@ -52,14 +38,14 @@ Status check_symlink_target(std::string_view link_path, std::string_view target)
   }
   // The link's own directory depth bounds how far its leading ".." may climb.
   size_t depth = 0;
-  for (std::string_view part : split(link_path)) {
+  for (std::string_view part : split(link_path, '/')) {
     if (!part.empty() && part != ".") ++depth;
   }
   if (depth > 0) --depth;  // the last component is the link itself
 
   size_t ups = 0;
   bool seen_name = false;
-  for (std::string_view part : split(target)) {
+  for (std::string_view part : split(target, '/')) {
     if (part.empty() || part == ".") continue;
     if (part == "..") {
       if (seen_name) {

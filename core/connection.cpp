@@ -1,6 +1,7 @@
 #include "core/connection.hpp"
 
 #include "core/nats_libuv.hpp"
+#include "core/split.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -17,15 +18,10 @@ void from_env(std::string& field, const char* var) {
 
 std::vector<std::string> split_servers(const std::string& list) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    std::string url = list.substr(start, comma - start);
-    while (!url.empty() && url.front() == ' ') url.erase(url.begin());
-    while (!url.empty() && url.back() == ' ') url.pop_back();
-    if (!url.empty()) out.push_back(url);
-    start = comma + 1;
+  for (auto url : split(list, ',', EmptyParts::drop)) {
+    while (!url.empty() && url.front() == ' ') url.remove_prefix(1);
+    while (!url.empty() && url.back() == ' ') url.remove_suffix(1);
+    if (!url.empty()) out.emplace_back(url);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/names.hpp"
+#include "core/split.hpp"
 
 namespace natsfn {
 namespace {
@@ -19,13 +20,8 @@ void check_range(std::vector<std::string>& out, const char* field, int64_t v, in
 
 bool safe_relative_path(std::string_view p) {
   if (p.empty() || p[0] == '/') return false;
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t slash = p.find('/', start);
-    if (slash == std::string_view::npos) slash = p.size();
-    if (p.substr(start, slash - start) == "..") return false;
-    start = slash + 1;
-  }
+  for (auto part : split(p, '/'))
+    if (part == "..") return false;
   return true;
 }
 

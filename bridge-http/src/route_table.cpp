@@ -4,21 +4,14 @@
 #include <tuple>
 
 #include "core/names.hpp"
+#include "core/split.hpp"
 
 namespace natsfn {
 namespace {
 
 // Empty segments are dropped, so "/a//b/" and "/a/b" are the same route, as in API Gateway.
 std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    if (slash > start) out.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return out;
+  return split(path, '/', EmptyParts::drop);
 }
 
 int hex_value(char c) {
