@@ -107,4 +107,17 @@ Result<ConnectionPtr> connect(const ConnectionConfig& config, ConnectOptions opt
   return ConnectionPtr(conn);
 }
 
+Result<LoopConnections> connect_loop_daemon(const ConnectionConfig& config, uv_loop_t* loop,
+                                            ConnectOptions data_options) {
+  ConnectOptions control_options;
+  control_options.reconnect_forever = true;
+  auto control = connect(config, control_options);
+  if (!control) return control.status();
+  data_options.reconnect_forever = true;
+  data_options.event_loop = loop;
+  auto data = connect(config, data_options);
+  if (!data) return data.status();
+  return LoopConnections{std::move(control).value(), std::move(data).value()};
+}
+
 }  // namespace natsfn

@@ -54,4 +54,15 @@ struct ConnectOptions {
 // Opens a connection; the returned handle owns it.
 Result<ConnectionPtr> connect(const ConnectionConfig& config, ConnectOptions options = {});
 
+// What a loop-driven daemon (sidecar, HTTP bridge) holds: `data` does its socket I/O on the loop
+// (subscriptions, replies, request publishes); `control` serves the blocking JetStream calls (KV,
+// Object Store), which on the loop's own connection could never read their replies. Both
+// reconnect forever. Call on the loop's thread.
+struct LoopConnections {
+  ConnectionPtr control;
+  ConnectionPtr data;
+};
+Result<LoopConnections> connect_loop_daemon(const ConnectionConfig& config, uv_loop_t* loop,
+                                            ConnectOptions data_options);
+
 }  // namespace natsfn

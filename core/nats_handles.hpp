@@ -18,7 +18,12 @@ struct CDeleter {
 
 using ConnectionPtr = std::unique_ptr<natsConnection, CDeleter<natsConnection_Destroy>>;
 using OptionsPtr = std::unique_ptr<natsOptions, CDeleter<natsOptions_Destroy>>;
-using MsgPtr = std::unique_ptr<natsMsg, CDeleter<natsMsg_Destroy>>;
+// Parks the message with the thread's MsgReaper if it has one (core/msg_reaper.hpp), else
+// natsMsg_Destroy.
+struct MsgDeleter {
+  void operator()(natsMsg* msg) const noexcept;
+};
+using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
 using SubscriptionPtr = std::unique_ptr<natsSubscription, CDeleter<natsSubscription_Destroy>>;
 using JsCtxPtr = std::unique_ptr<jsCtx, CDeleter<jsCtx_Destroy>>;
 using KvStorePtr = std::unique_ptr<kvStore, CDeleter<kvStore_Destroy>>;

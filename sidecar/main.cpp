@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
+#include "core/daemon_log.hpp"
 #include "sidecar/src/sidecar.hpp"
 
 int main(int argc, char** argv) {
@@ -34,8 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("--worker-gid", options.worker_gid, "run workers as this gid (needs root)");
   CLI11_PARSE(app, argc, argv);
 
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  natsfn::setup_daemon_logging(log_level);
   options.connection.apply_environment();
   if (options.cache_dir.empty()) {
     const char* xdg = std::getenv("XDG_CACHE_HOME");
@@ -49,5 +49,6 @@ int main(int argc, char** argv) {
   natsfn::Sidecar sidecar(std::move(options));
   int rc = sidecar.run();
   nats_Close();
+  natsfn::shutdown_daemon_logging();
   return rc;
 }

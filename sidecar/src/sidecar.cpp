@@ -8,20 +8,6 @@
 
 namespace natsfn {
 
-// What a subscription's callback needs, copied into each Invocation on the delivery thread.
-// Freed by nats.c's on-complete callback, after the last message callback has returned.
-struct Sidecar::Route {
-  Sidecar* sidecar;
-  bool canonical;
-  std::string name;  // function name (canonical) or binding key
-  Sub* sub = nullptr;
-};
-
-struct Sidecar::Sub {
-  SubscriptionPtr sub;
-  std::string subject;
-};
-
 Sidecar::Sidecar(SidecarOptions options) : options_(std::move(options)) {
   uv_loop_init(&loop_);
 }
@@ -32,52 +18,32 @@ Sidecar::~Sidecar() {
   uv_loop_close(&loop_);
 }
 
-void Sidecar::on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  auto* route = static_cast<Route*>(closure);
-  Invocation inv;
-  inv.msg.reset(msg);
-  inv.received = Clock::now();
-  inv.request_id = new_request_id();
-  (route->canonical ? inv.function : inv.binding) = route->name;
-  route->sidecar->inbox_->post_message(std::move(inv));
-}
-
-void Sidecar::on_sub_complete(void* closure) {
-  std::unique_ptr<Route> route(static_cast<Route*>(closure));
-  Sidecar* self = route->sidecar;
-  Sub* sub = route->sub;
-  // The handle is released on the loop, which may still hold messages that came through it.
-  self->inbox_->post([self, sub] {
-    self->draining_.erase(sub);
-    self->maybe_finish_shutdown();
-  });
-}
-
 Sidecar::Sub* Sidecar::subscribe(const std::string& subject, bool canonical,
                                  const std::string& name) {
-  auto* route = new Route{this, canonical, name};
-  natsSubscription* raw = nullptr;
-  natsStatus s = natsConnection_QueueSubscribe(&raw, conn_.get(), subject.c_str(),
-                                               options_.queue.c_str(), &Sidecar::on_msg, route);
-  if (s != NATS_OK) {
-    delete route;
-    spdlog::error("cannot subscribe {}: {}", subject, nats_status(s, "subscribe").message());
+  // A canonical subject names its function; a bound one is resolved per message, so a rebind to
+  // another function takes effect without resubscribing.
+  auto sub = subscriber_->subscribe(subject, options_.queue, [this, canonical, name](MsgPtr msg) {
+    Invocation inv;
+    inv.msg = std::move(msg);
+    inv.received = Clock::now();
+    inv.request_id = new_request_id();
+    (canonical ? inv.function : inv.binding) = name;
+    on_message(std::move(inv));
+  });
+  if (!sub) {
+    spdlog::error("cannot subscribe {}: {}", subject, sub.status().message());
     return nullptr;
   }
-  natsSubscription_SetOnCompleteCB(raw, &Sidecar::on_sub_complete, route);
-  // Requests queue in nats.c while the loop is busy; allow plenty before dropping.
-  natsSubscription_SetPendingLimits(raw, 1 << 20, 256 << 20);
-  auto* sub = new Sub{SubscriptionPtr(raw), subject};
-  route->sub = sub;
-  return sub;
+  return *sub;
 }
 
-void Sidecar::drain(std::unique_ptr<Sub> sub) {
-  if (!sub) return;
-  // Messages already delivered still reach the loop; on_sub_complete releases the handle.
-  natsSubscription_Drain(sub->sub.get());
-  Sub* key = sub.get();
-  draining_.emplace(key, std::move(sub));
+void Sidecar::drain(Sub* sub, std::function<void()> then) {
+  if (sub == nullptr) return;
+  // Messages already on their way are still served; then the subscription is gone.
+  subscriber_->drain(sub, [this, then = std::move(then)] {
+    if (then) then();
+    maybe_finish_shutdown();
+  });
 }
 
 void Sidecar::on_message(Invocation&& inv) {
@@ -114,14 +80,14 @@ void Sidecar::on_function_put(FunctionConfig config) {
               options_.publish_logs, options_.worker_uid, options_.worker_gid};
   pools_[name] = std::make_unique<FunctionPool>(env, std::move(config));
   if (!function_subs_.count(name)) {
-    if (Sub* sub = subscribe(invoke_subject(name), true, name)) function_subs_[name].reset(sub);
+    if (Sub* sub = subscribe(invoke_subject(name), true, name)) function_subs_[name] = sub;
   }
 }
 
 void Sidecar::on_function_deleted(const std::string& name) {
   auto sub = function_subs_.find(name);
   if (sub != function_subs_.end()) {
-    drain(std::move(sub->second));
+    drain(sub->second);
     function_subs_.erase(sub);
   }
   auto it = pools_.find(name);
@@ -145,12 +111,12 @@ void Sidecar::on_binding_put(Binding binding) {
   if (stopping_ || binding.type != Binding::Type::nats) return;
   std::string key = binding.key();
   auto existing = bindings_.find(key);
-  if (existing != bindings_.end() && existing->second.subject == binding.subject) {
-    existing->second = std::move(binding);  // same subject, maybe another function
+  if (existing != bindings_.end() && binding_subs_.count(key)) {
+    existing->second = std::move(binding);  // same subject (the key), maybe another function
     return;
   }
   spdlog::info("binding {} -> {}", binding.subject, binding.function);
-  if (Sub* sub = subscribe(binding.subject, false, key)) binding_subs_[key].reset(sub);
+  if (Sub* sub = subscribe(binding.subject, false, key)) binding_subs_[key] = sub;
   bindings_[key] = std::move(binding);
 }
 
@@ -158,16 +124,17 @@ void Sidecar::on_binding_deleted(const std::string& key) {
   auto it = bindings_.find(key);
   if (it == bindings_.end()) return;
   spdlog::info("unbinding {}", it->second.subject);
+  // The binding stays resolvable until its drained messages are served (unless bound again
+  // meanwhile).
   auto sub = binding_subs_.find(key);
-  if (sub != binding_subs_.end()) {
-    drain(std::move(sub->second));
-    binding_subs_.erase(sub);
+  if (sub == binding_subs_.end()) {
+    bindings_.erase(it);
+    return;
   }
-  // The binding stays resolvable until its drained messages are served.
-  std::string k = key;
-  inbox_->post([this, k] {
-    if (!binding_subs_.count(k)) bindings_.erase(k);
+  drain(sub->second, [this, key] {
+    if (!binding_subs_.count(key)) bindings_.erase(key);
   });
+  binding_subs_.erase(sub);
 }
 
 void Sidecar::on_connection_change(bool connected) {
@@ -181,22 +148,15 @@ Status Sidecar::start() {
   connection_cb_ = [this](bool connected) { on_connection_change(connected); };
   options_.connection.name = "natsfn-sidecar";
   set_sidecar_id(new_request_id().substr(0, 8));
-  ConnectOptions control_opts;
-  control_opts.reconnect_forever = true;
-  auto control = connect(options_.connection, control_opts);
-  if (!control) return control.status();
-  control_ = std::move(control).value();
-
   ConnectOptions data_opts;
-  data_opts.reconnect_forever = true;
-  data_opts.global_message_delivery = true;
   // Measured: without send_asap nats.c still holds replies ~1 ms (sequential p50 985 us vs 386 us).
+  // With the event loop it means "write at the end of this loop iteration".
   data_opts.send_asap = true;
-  data_opts.event_loop = &loop_;
   data_opts.on_connection_change = &connection_cb_;
-  auto conn = connect(options_.connection, data_opts);
-  if (!conn) return conn.status();
-  conn_ = std::move(conn).value();
+  auto conns = connect_loop_daemon(options_.connection, &loop_, data_opts);
+  if (!conns) return conns.status();
+  control_ = std::move(conns->control);
+  conn_ = std::move(conns->data);
 
   auto cat = Catalogue::open(control_.get(), {.create = true, .replicas = options_.replicas});
   if (!cat) return cat.status();
@@ -208,7 +168,9 @@ Status Sidecar::start() {
     if (!os) return os.status();
   }
 
-  inbox_ = std::make_unique<LoopInbox>(&loop_, [this](Invocation&& inv) { on_message(std::move(inv)); });
+  inbox_ = std::make_unique<LoopInbox>(&loop_, [](NoMessages&&) {});
+  reaper_ = std::make_unique<MsgReaper>(&loop_);
+  subscriber_ = std::make_unique<LoopSubscriber>(&loop_, conn_.get());
   cache_ = std::make_unique<PackageCache>(&loop_, control_.get(), options_.cache_dir, kPackagesBucket);
   watcher_ = std::make_unique<CatalogueWatcher>(
       catalogue_->functions(), catalogue_->bindings(), *inbox_,
@@ -237,6 +199,8 @@ int Sidecar::run() {
     spdlog::error("{}", s.message());
     if (watcher_) watcher_->stop();
     if (inbox_) inbox_->close();
+    if (subscriber_) subscriber_->close();
+    if (reaper_) reaper_->close();
     if (conn_) natsConnection_Close(conn_.get());  // detaches from the loop
     uv_run(&loop_, UV_RUN_DEFAULT);
     return 1;
@@ -246,7 +210,8 @@ int Sidecar::run() {
   if (stop_requested_) begin_shutdown();
   uv_run(&loop_, UV_RUN_DEFAULT);
   // The loop ran until the data connection closed (finish_shutdown); now the rest.
-  draining_.clear();
+  subscriber_.reset();
+  reaper_.reset();
   conn_.reset();
   watcher_.reset();
   catalogue_.reset();
@@ -265,10 +230,14 @@ void Sidecar::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
   watcher_->stop();
-  for (auto& [name, sub] : function_subs_) drain(std::move(sub));
-  for (auto& [key, sub] : binding_subs_) drain(std::move(sub));
+  // Move the handles out first: a drain that completes at once calls back into
+  // maybe_finish_shutdown.
+  auto function_subs = std::move(function_subs_);
+  auto binding_subs = std::move(binding_subs_);
   function_subs_.clear();
   binding_subs_.clear();
+  for (auto& [name, sub] : function_subs) drain(sub);
+  for (auto& [key, sub] : binding_subs) drain(sub);
   uv_timer_start(&grace_timer_, [](uv_timer_t* t) {
     auto* self = static_cast<Sidecar*>(t->data);
     spdlog::warn("shutdown grace period over: stopping what is left");
@@ -281,7 +250,7 @@ void Sidecar::begin_shutdown() {
 
 void Sidecar::maybe_finish_shutdown() {
   if (!stopping_ || finished_) return;
-  if (!draining_.empty()) return;  // messages may still arrive from draining subscriptions
+  if (subscriber_->draining() > 0) return;  // messages may still arrive from draining subscriptions
   // No more input: let every pool finish its queue and in-flight work.
   for (auto& [name, pool] : pools_) {
     std::string key = name + "#shutdown";
@@ -308,6 +277,8 @@ void Sidecar::finish_shutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   inbox_->close();
+  subscriber_->close();
+  reaper_->close();
   // Replies published this iteration are still in nats.c's buffer: write them out before closing,
   // which also detaches the connection from the loop so uv_run can return.
   flush_timer_ = new uv_timer_t;

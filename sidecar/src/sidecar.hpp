@@ -13,6 +13,8 @@
 
 #include "core/catalogue.hpp"
 #include "core/connection.hpp"
+#include "core/loop_subscriber.hpp"
+#include "core/msg_reaper.hpp"
 #include "sidecar/src/catalogue_watcher.hpp"
 #include "sidecar/src/function_pool.hpp"
 #include "sidecar/src/loop_inbox.hpp"
@@ -48,8 +50,7 @@ class Sidecar {
   void request_stop();
 
  private:
-  struct Route;  // what a subscription feeds: a function, or a binding resolved at dispatch
-  struct Sub;
+  using Sub = LoopSubscriber::Subscription;
 
   Status start();
   void on_message(Invocation&& inv);
@@ -58,13 +59,11 @@ class Sidecar {
   void on_binding_put(Binding binding);
   void on_binding_deleted(const std::string& key);
   Sub* subscribe(const std::string& subject, bool canonical, const std::string& name);
-  void drain(std::unique_ptr<Sub> sub);
+  void drain(Sub* sub, std::function<void()> then = nullptr);
   void begin_shutdown();
   void maybe_finish_shutdown();
   void finish_shutdown();
   void on_connection_change(bool connected);
-  static void on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
-  static void on_sub_complete(void* closure);
 
   SidecarOptions options_;
   uv_loop_t loop_{};
@@ -76,15 +75,17 @@ class Sidecar {
   std::function<void(bool)> connection_cb_;
   std::unique_ptr<Catalogue> catalogue_;
   std::unique_ptr<LoopInbox> inbox_;
+  std::unique_ptr<MsgReaper> reaper_;
+  std::unique_ptr<LoopSubscriber> subscriber_;
   std::unique_ptr<PackageCache> cache_;
   std::unique_ptr<CatalogueWatcher> watcher_;
 
   std::map<std::string, std::unique_ptr<FunctionPool>> pools_;
   std::map<std::string, std::unique_ptr<FunctionPool>> retiring_pools_;
-  std::map<std::string, std::unique_ptr<Sub>> function_subs_;  // by function name
-  std::map<std::string, Binding> bindings_;                    // by binding key
-  std::map<std::string, std::unique_ptr<Sub>> binding_subs_;   // by binding key
-  std::map<Sub*, std::unique_ptr<Sub>> draining_;
+  // Subscriptions are owned by subscriber_; these are handles.
+  std::map<std::string, Sub*> function_subs_;  // by function name
+  std::map<std::string, Binding> bindings_;    // by binding key
+  std::map<std::string, Sub*> binding_subs_;   // by binding key
 
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};

@@ -1,5 +1,6 @@
 #include "sidecar/src/worker_process.hpp"
 
+#include <sched.h>
 #include <signal.h>
 
 #include <atomic>
@@ -91,6 +92,12 @@ Result<WorkerProcess*> WorkerProcess::spawn(uv_loop_t* loop, const SpawnSpec& sp
     return Status(Errc::init_failed, "cannot start '" + spec.argv[0] + "': " + uv_strerror(rc));
   }
   w->pid_ = w->process_.pid;
+  // SCHED_BATCH: a worker woken by its next event does not preempt the sidecar in the middle of
+  // dispatching a batch; it runs when the sidecar blocks or on the other core. Measured at K=64:
+  // half the sidecar's context switches, about 6% more throughput. Best effort: a worker under
+  // another uid may refuse it, and nothing depends on it.
+  sched_param param{};
+  ::sched_setscheduler(w->pid_, SCHED_BATCH, &param);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&w->out_), on_alloc, on_read);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&w->err_), on_alloc, on_read);
   w->open_readers_ = 2;
@@ -101,6 +108,18 @@ Result<WorkerProcess*> WorkerProcess::spawn(uv_loop_t* loop, const SpawnSpec& sp
 Status WorkerProcess::send(std::string bytes) {
   auto* h = reinterpret_cast<uv_handle_t*>(&frames_);
   if (closing_ || uv_is_closing(h)) return Status(Errc::worker_crashed, "worker channel closed");
+  auto* stream = reinterpret_cast<uv_stream_t*>(&frames_);
+  if (!oneshot_ && uv_stream_get_write_queue_size(stream) == 0) {
+    // The common case: the frame fits the socket buffer. uv_try_write is the bare syscall;
+    // uv_write would add a request allocation and an epoll_ctl per frame (measured: 1.25
+    // epoll_ctl per invocation at K=64).
+    uv_buf_t buf = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+    int n = uv_try_write(stream, &buf, 1);
+    if (n == static_cast<int>(bytes.size())) return Status::OK();
+    if (n > 0) bytes.erase(0, static_cast<size_t>(n));
+    else if (n != UV_EAGAIN)
+      return Status(Errc::worker_crashed, std::string("write to worker failed: ") + uv_strerror(n));
+  }
   auto* req = new WriteReq{{}, std::move(bytes), oneshot_};
   req->req.data = req;
   uv_buf_t buf = uv_buf_init(req->data.data(), static_cast<unsigned>(req->data.size()));

@@ -13,6 +13,7 @@
 // per invoke frame until the sidecar closes the socket. stdout and stderr are the function's log.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -252,6 +253,13 @@ inline int serve(const std::function<void()>& init, Handler handler) {
   std::string body;
   std::string chunk(64 * 1024, '\0');
   for (;;) {
+    // Wait in poll, not in read: a read blocked on a socket is woken by every wake-up of its
+    // queue, including the "write space freed" one the sidecar causes each time it reads our
+    // reply; poll's wait only wakes for what it asked for. Measured: one context switch less
+    // per invocation.
+    pollfd pfd{d::kFrameFd, POLLIN, 0};
+    if (::poll(&pfd, 1, -1) < 0 && errno != EINTR)
+      return d::fail(std::string("waiting on fd 3: ") + std::strerror(errno), 1);
     const ssize_t n = ::read(d::kFrameFd, chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return d::fail(std::string("reading fd 3: ") + std::strerror(errno), 1);
