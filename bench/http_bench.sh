@@ -92,6 +92,35 @@ for r in $(seq "$ROUNDS"); do
   echo "$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.txt") $(awk '$1 == "50%" {print $2}' "$tmp/wrk.txt" | to_us) $(awk '$1 == "99%" {print $2}' "$tmp/wrk.txt" | to_us)" >>"$tmp/http.runs"
   grep -E 'Non-2xx|Socket errors' "$tmp/wrk.txt" >>"$tmp/wrk.errors" || true
 done
+
+# PROFILE=1: CPU time per request of every process on each path (utime+stime from /proc), one
+# more run each — where the time goes, on two cores where throughput is CPU per request.
+if [[ -n ${PROFILE:-} ]]; then
+  ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+  sidecar_pid=${pids[1]}
+  server_pid=${pids[0]}
+  procs() { echo "$server_pid $sidecar_pid $(pgrep -P "$sidecar_pid" | tr '\n' ' ') $bridge_pid"; }
+  hz=$(getconf CLK_TCK)
+  profile() {  # profile LABEL COUNT_CMD...: runs the command, prints CPU us per request
+    local label=$1; shift
+    declare -A t0
+    for p in $(procs); do t0[$p]=$(ticks "$p"); done
+    local out; out=$(/usr/bin/time -f 'client-cpu %U %S' "$@" 2>&1)
+    local client; client=$(awk '/client-cpu/ {print ($2 + $3)}' <<<"$out")
+    local n; n=$(awk '/requests in/ {print $1} /"ok":/ {match($0, /"ok":[0-9]+/); print substr($0, RSTART+5, RLENGTH-5)}' <<<"$out" | head -1)
+    local server=$(( $(ticks "$server_pid") - t0[$server_pid] )) sidecar=$(( $(ticks "$sidecar_pid") - t0[$sidecar_pid] ))
+    local bridge=$(( $(ticks "$bridge_pid") - t0[$bridge_pid] )) workers=0
+    for p in $(pgrep -P "$sidecar_pid"); do workers=$(( workers + $(ticks "$p") - ${t0[$p]:-0} )); done
+    awk -v l="$label" -v n="$n" -v hz="$hz" -v a="$server" -v b="$sidecar" -v c="$workers" -v d="$bridge" -v e="$client" \
+      'BEGIN {f = 1e6 / hz / n; printf "%-22s CPU us/request: client %.1f  nats-server %.1f  sidecar %.1f  workers %.1f  bridge %.1f  (n=%d)\n", l, e*1e6/n, a*f, b*f, c*f, d*f, n}'
+  }
+  profile "direct NATS request" "$build/bench/natsfn-bench" --server "$url" --json request \
+    --subject natsfn.invoke.echo --inflight "$K" --duration "$DURATION" --payload-size 16
+  [[ -n ${STRACE_BRIDGE:-} ]] && { timeout -s INT 3 strace -c -f -p "$bridge_pid" -o "$STRACE_BRIDGE" & }
+  [[ -n ${PERF_BRIDGE:-} ]] && { perf record -F 4000 -g -p "$bridge_pid" -o "$PERF_BRIDGE" -- sleep 3 >/dev/null 2>&1 & }
+  profile "HTTP (wrk keep-alive)" wrk -t1 -c"$K" -d"$DURATION" -s "$here/http/post.lua" "$target"
+  [[ -n ${PERF_BRIDGE:-}${STRACE_BRIDGE:-} ]] && sleep 1
+fi
 median() { sort -n -k1,1 "$1" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
 read -r nats_rate nats_p50 nats_p99 <<<"$(median "$tmp/nats.runs")"
 read -r http_rate http_p50 http_p99 <<<"$(median "$tmp/http.runs")"

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/daemon_log.hpp"
 #include "bridge-http/src/http_bridge.hpp"
 
 namespace {
@@ -57,8 +58,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  // The access log is a line per request: flushed in batches (core/daemon_log.hpp).
+  natsfn::setup_daemon_logging(log_level, natsfn::LogFlush::periodic);
   if (auto s = natsfn::parse_listen(listen, options.host, options.port); !s) {
     spdlog::error("{}", s.message());
     return 2;
@@ -81,5 +82,6 @@ int main(int argc, char** argv) {
     rc = bridge.run();
   }
   nats_Close();
+  natsfn::shutdown_daemon_logging();
   return rc;
 }

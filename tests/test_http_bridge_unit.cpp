@@ -6,6 +6,7 @@
 #include "bridge-http/src/api_gateway_event.hpp"
 #include "bridge-http/src/base64.hpp"
 #include "bridge-http/src/bridge_options.hpp"
+#include "bridge-http/src/json_text.hpp"
 #include "bridge-http/src/route_table.hpp"
 
 using namespace natsfn;
@@ -164,6 +165,33 @@ TEST_CASE("base64 and UTF-8 helpers") {
   CHECK(!valid_utf8("\xc0\xaf"));      // overlong
   CHECK(!valid_utf8("\xed\xa0\x80"));  // surrogate
   CHECK(!valid_utf8("\xe2\x82"));      // truncated
+}
+
+TEST_CASE("is_json_text agrees with nlohmann::json::accept") {
+  const char* cases[] = {
+      "{}", "[]", "0", "-0", "1.5e-3", "\"x\"", "true", "false", "null", " \t\n{\"a\":[1,2,{\"b\":null}]} ",
+      "\"\\u00e9\\n\\\"\"", "\"h\xc3\xa9llo\"", "[1,]", "{\"a\":}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5",
+      "-", "1e", "1e+", "tru", "nul", "\"\\x\"", "\"\\u12\"", "\"abc", "[", "]", "", "  ", "{} {}",
+      "\"\x01\"", "\"\xff\"", "\"\xed\xa0\x80\"", "[[[]]]", "{\"a\":1,}", "hello", "1 2"};
+  for (const char* c : cases) {
+    INFO(c);
+    CHECK(is_json_text(c) == json::accept(c));
+  }
+  CHECK(is_json_text(std::string(512, '[') + std::string(512, ']')));
+  CHECK(!is_json_text(std::string(100000, '[') + std::string(100000, ']')));  // depth, no crash
+}
+
+TEST_CASE("append_json_string: parses back to the input; non-UTF-8 bytes become U+FFFD") {
+  for (std::string s : {std::string("plain"), std::string("q\"b\\s/\n\r\t\b\f"),
+                        std::string("\x01\x1f\x7f", 3), std::string("h\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80"),
+                        std::string("a\0b", 3)}) {
+    std::string out;
+    append_json_string(out, s);
+    CHECK(json::parse(out).get<std::string>() == s);
+  }
+  std::string out;
+  append_json_string(out, "a\xff" "b\xe2\x82");
+  CHECK(json::parse(out).get<std::string>() == "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST_CASE("--listen parsing") {

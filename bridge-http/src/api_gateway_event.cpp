@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bridge-http/src/base64.hpp"
+#include "bridge-http/src/json_text.hpp"
 
 namespace natsfn {
 namespace {
@@ -12,11 +13,47 @@ using json = nlohmann::json;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// Splits a query string into single- and multi-value maps; null for an empty query, as API
-// Gateway sends it.
-void add_query(json& event, std::string_view query) {
-  json single = json::object();
-  json multi = json::object();
+// A name with its values in arrival order: API Gateway's headers carry the last value,
+// multiValueHeaders all of them.
+using Groups = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+void add_to_group(Groups& groups, std::string name, std::string value, bool fold_case) {
+  for (auto& [n, values] : groups) {
+    if (fold_case ? iequals(n, name) : n == name) {
+      values.push_back(std::move(value));
+      return;
+    }
+  }
+  groups.emplace_back(std::move(name), std::vector<std::string>{std::move(value)});
+}
+
+// Writes `single` and `multi` members for the groups; null for none, as API Gateway sends it.
+void write_groups(JsonWriter& w, const Groups& groups, std::string_view single,
+                  std::string_view multi) {
+  w.key(single);
+  if (groups.empty()) {
+    w.null();
+  } else {
+    w.begin_object();
+    for (auto& [name, values] : groups) w.key(name).string(values.back());
+    w.end_object();
+  }
+  w.key(multi);
+  if (groups.empty()) {
+    w.null();
+  } else {
+    w.begin_object();
+    for (auto& [name, values] : groups) {
+      w.key(name).begin_array();
+      for (auto& v : values) w.string(v);
+      w.end_array();
+    }
+    w.end_object();
+  }
+}
+
+Groups parse_query(std::string_view query) {
+  Groups groups;
   size_t start = 0;
   while (start < query.size()) {
     size_t amp = query.find('&', start);
@@ -28,11 +65,9 @@ void add_query(json& event, std::string_view query) {
     std::string key = percent_decode(pair.substr(0, eq), true);
     std::string value =
         eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
-    single[key] = value;
-    multi[key].push_back(std::move(value));
+    add_to_group(groups, std::move(key), std::move(value), false);
   }
-  event["queryStringParameters"] = single.empty() ? json(nullptr) : single;
-  event["multiValueQueryStringParameters"] = multi.empty() ? json(nullptr) : multi;
+  return groups;
 }
 
 std::string header_text(const json& v) {
@@ -54,110 +89,71 @@ std::string guess_content_type(std::string_view payload) {
 
 }  // namespace
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
 std::string build_event(const HttpRequest& req, const RouteMatch& route,
                         const std::string& request_id, int64_t epoch_ms) {
-  json event = json::object();
-  event["resource"] = route.resource;
-  event["path"] = req.path;
-  event["httpMethod"] = req.method;
+  std::string out;
+  out.reserve(768 + req.body.size() * 4 / 3);
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("resource").string(route.resource);
+  w.key("path").string(req.path);
+  w.key("httpMethod").string(req.method);
 
-  // API Gateway keeps the last value in headers and every value in multiValueHeaders, and
-  // groups names case-insensitively under the first spelling it saw.
-  json headers = json::object();
-  json multi = json::object();
-  std::vector<std::string> names;
-  for (auto& [k, v] : req.headers) {
-    std::string name = k;
-    bool known = false;
-    for (auto& seen : names)
-      if (!known && iequals(seen, k)) {
-        name = seen;
-        known = true;
-      }
-    if (!known) names.push_back(k);
-    headers[name] = v;
-    multi[name].push_back(v);
+  // API Gateway groups header names case-insensitively under the first spelling it saw.
+  Groups headers;
+  for (auto& [k, v] : req.headers) add_to_group(headers, k, v, true);
+  write_groups(w, headers, "headers", "multiValueHeaders");
+  write_groups(w, parse_query(req.query), "queryStringParameters",
+               "multiValueQueryStringParameters");
+
+  w.key("pathParameters");
+  if (route.path_params.empty()) {
+    w.null();
+  } else {
+    w.begin_object();
+    for (auto& [k, v] : route.path_params) w.key(k).string(v);
+    w.end_object();
   }
-  event["headers"] = headers.empty() ? json(nullptr) : headers;
-  event["multiValueHeaders"] = multi.empty() ? json(nullptr) : multi;
-  add_query(event, req.query);
-
-  json params = json::object();
-  for (auto& [k, v] : route.path_params) params[k] = v;
-  event["pathParameters"] = params.empty() ? json(nullptr) : params;
-  event["stageVariables"] = nullptr;
+  w.key("stageVariables").null();
 
   const std::string* host = req.header("host");
   const std::string* agent = req.header("user-agent");
-  event["requestContext"] = {
-      {"resourcePath", route.resource},
-      {"httpMethod", req.method},
-      {"path", req.path},
-      {"requestId", request_id},
-      {"requestTimeEpoch", epoch_ms},
-      {"protocol", "HTTP/" + std::to_string(req.http_major) + "." + std::to_string(req.http_minor)},
-      {"stage", "$default"},
-      {"domainName", host ? *host : ""},
-      {"identity", {{"sourceIp", req.source_ip}, {"userAgent", agent ? *agent : ""}}},
-  };
+  w.key("requestContext").begin_object();
+  w.key("resourcePath").string(route.resource);
+  w.key("httpMethod").string(req.method);
+  w.key("path").string(req.path);
+  w.key("requestId").string(request_id);
+  w.key("requestTimeEpoch").number(epoch_ms);
+  w.key("protocol").string("HTTP/" + std::to_string(req.http_major) + "." +
+                           std::to_string(req.http_minor));
+  w.key("stage").string("$default");
+  w.key("domainName").string(host ? *host : "");
+  w.key("identity").begin_object();
+  w.key("sourceIp").string(req.source_ip);
+  w.key("userAgent").string(agent ? *agent : "");
+  w.end_object();
+  w.end_object();
 
   if (req.body.empty()) {
-    event["body"] = nullptr;
-    event["isBase64Encoded"] = false;
+    w.key("body").null();
+    w.key("isBase64Encoded").boolean(false);
   } else if (valid_utf8(req.body)) {
-    event["body"] = req.body;
-    event["isBase64Encoded"] = false;
+    w.key("body").string(req.body);
+    w.key("isBase64Encoded").boolean(false);
   } else {
-    event["body"] = base64_encode(req.body);
-    event["isBase64Encoded"] = true;
+    w.key("body").string(base64_encode(req.body));
+    w.key("isBase64Encoded").boolean(true);
   }
-  return dump(event);
+  w.end_object();
+  return out;
 }
 
 HttpResponse result_to_response(std::string_view payload) {
   if (payload.find("\"statusCode\"") == std::string_view::npos) {
     // Cannot be a proxy result: validating is cheaper than building a document.
     HttpResponse r;
-    r.headers.emplace_back("Content-Type", json::accept(payload) ? std::string("application/json")
-                                                                 : guess_content_type(payload));
+    r.headers.emplace_back("Content-Type", is_json_text(payload) ? std::string("application/json")
+                                                                  : guess_content_type(payload));
     r.body.assign(payload);
     return r;
   }
@@ -222,7 +218,7 @@ HttpResponse function_error_response(int service_code, std::string_view payload)
       r.status = 502;  // the function (or its worker) failed: the gateway's upstream is bad
   }
   r.headers.emplace_back("Content-Type", "application/json");
-  if (json::accept(payload))
+  if (is_json_text(payload))
     r.body.assign(payload);
   else
     r.body = dump(json{{"message", std::string(payload)}});

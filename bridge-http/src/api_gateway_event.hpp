@@ -27,6 +27,4 @@ HttpResponse result_to_response(std::string_view payload);
 // the body), timed out (504), was over capacity (429) or is unknown (404).
 HttpResponse function_error_response(int service_code, std::string_view payload);
 
-bool valid_utf8(std::string_view s);
-
 }  // namespace natsfn

@@ -44,21 +44,24 @@ HttpBridge::~HttpBridge() {
 }
 
 Status HttpBridge::start() {
-  ConnectOptions copts;
-  // Unbuffered by default: each request is one small publish and latency matters. Buffered,
-  // nats.c's flusher batches publishes (up to ~1 ms later), which costs latency at low load but
-  // saves a write per request under heavy load.
-  copts.send_asap = !options_.buffered_publish;
-  copts.reconnect_forever = true;
   options_.connection.name = "natsfn-http";
-  auto conn = connect(options_.connection, copts);
-  if (!conn) return conn.status();
-  conn_ = std::move(conn).value();
+  // As in the sidecar (core/connection.hpp): request publishes and the reply inbox do their I/O on
+  // this loop, so everything published in one iteration leaves in one write and replies are read
+  // without a reader thread; the KV calls go over the control connection.
+  ConnectOptions data_opts;
+  // With the event loop, send_asap means "write at the end of this loop iteration". Buffered,
+  // nats.c's flusher thread batches publishes instead (up to ~1 ms later).
+  data_opts.send_asap = !options_.buffered_publish;
+  auto conns = connect_loop_daemon(options_.connection, &loop_, data_opts);
+  if (!conns) return conns.status();
+  control_ = std::move(conns->control);
+  conn_ = std::move(conns->data);
 
-  auto cat = Catalogue::open(conn_.get(), {.create = true});
+  auto cat = Catalogue::open(control_.get(), {.create = true});
   if (!cat) return cat.status();
   catalogue_ = std::make_unique<Catalogue>(std::move(cat).value());
 
+  reaper_ = std::make_unique<MsgReaper>(&loop_);
   inbox_ =
       std::make_unique<LoopInbox>(&loop_, [this](MsgPtr m) { invoker_->on_reply(std::move(m)); });
   invoker_ = std::make_unique<NatsInvoker>(&loop_, conn_.get(), *inbox_, options_.timeout_ms);
@@ -155,6 +158,10 @@ void HttpBridge::finish_shutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   handles_open_ = false;
   inbox_->close();
+  reaper_->close();
+  // Detaches the data connection from the loop (after writing what is buffered), so uv_run can
+  // return.
+  natsConnection_Close(conn_.get());
 }
 
 void HttpBridge::teardown() {
@@ -169,18 +176,23 @@ void HttpBridge::teardown() {
     handles_open_ = false;
   }
   if (inbox_) inbox_->close();
-  uv_run(&loop_, UV_RUN_NOWAIT);
+  if (reaper_) reaper_->close();
+  // A failed start leaves the data connection attached: closing it detaches it, and the loop
+  // runs once more to finish closing its handles.
+  if (conn_ && !finished_) natsConnection_Close(conn_.get());
+  uv_run(&loop_, UV_RUN_DEFAULT);
   if (invoker_) invoker_->wait_closed(std::chrono::seconds(2));
-  if (conn_) natsConnection_FlushTimeout(conn_.get(), 1000);
   watcher_.reset();
   catalogue_.reset();
-  if (conn_) natsConnection_Close(conn_.get());
+  if (control_) natsConnection_Close(control_.get());
+  control_.reset();
   conn_.reset();
   server_.reset();
   gateway_.reset();
   routes_.reset();
   invoker_.reset();
   inbox_.reset();
+  reaper_.reset();
 }
 
 }  // namespace natsfn

@@ -9,6 +9,7 @@
 
 #include "bridge-http/src/bridge_options.hpp"
 #include "bridge-http/src/loop_inbox.hpp"
+#include "core/msg_reaper.hpp"
 #include "core/nats_handles.hpp"
 #include "core/status.hpp"
 
@@ -53,9 +54,11 @@ class HttpBridge {
   std::atomic<bool> stop_requested_{false};
   int exit_code_ = 0;
 
-  ConnectionPtr conn_;
+  ConnectionPtr conn_;     // data plane, on the loop
+  ConnectionPtr control_;  // KV
   std::unique_ptr<Catalogue> catalogue_;
   std::unique_ptr<LoopInbox> inbox_;
+  std::unique_ptr<MsgReaper> reaper_;  // replies are freed in batches (core/msg_reaper.hpp)
   std::unique_ptr<NatsInvoker> invoker_;
   std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<Gateway> gateway_;
