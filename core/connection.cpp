@@ -84,8 +84,6 @@ Result<ConnectionPtr> connect(const ConnectionConfig& config, ConnectOptions opt
   }
   if (s == NATS_OK && !config.tlscert.empty())
     s = natsOptions_LoadCertificatesChain(opts.get(), config.tlscert.c_str(), config.tlskey.c_str());
-  if (s == NATS_OK && options.global_message_delivery)
-    s = natsOptions_UseGlobalMessageDelivery(opts.get(), true);
   if (s == NATS_OK && options.reconnect_forever) {
     s = natsOptions_SetMaxReconnect(opts.get(), -1);
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 250);

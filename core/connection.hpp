@@ -40,9 +40,6 @@ struct ConnectOptions {
   bool send_asap = false;
   // Daemons reconnect forever and keep their subscriptions; the CLI fails fast.
   bool reconnect_forever = false;
-  // Deliver all subscriptions' messages from a small shared thread pool instead of one thread
-  // per subscription: a sidecar may hold hundreds of subscriptions.
-  bool global_message_delivery = false;
   // Do the connection's socket I/O on this libuv loop (see core/nats_libuv.hpp). connect() must
   // then be called on the loop's thread.
   uv_loop_t* event_loop = nullptr;

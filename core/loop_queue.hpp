@@ -1,8 +1,8 @@
 #pragma once
 // The one way into a libuv loop from other threads. nats.c delivery threads and KV watcher
 // threads post here; uv_async_send wakes the loop, which drains everything queued (async sends
-// coalesce, so one wake-up may carry many items). The sidecar queues invocations, the bridge
-// queues replies.
+// coalesce, so one wake-up may carry many items). The bridge queues NATS replies here; the
+// sidecar only tasks (its messages arrive on the loop itself, core/loop_subscriber.hpp).
 //
 // Lock order: mu_ is a leaf lock. Nothing else is taken while holding it, and items are destroyed
 // outside it.
