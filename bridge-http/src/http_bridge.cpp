@@ -62,6 +62,7 @@ Status HttpBridge::start() {
   catalogue_ = std::make_unique<Catalogue>(std::move(cat).value());
 
   reaper_ = std::make_unique<MsgReaper>(&loop_);
+  write_flush_ = std::make_unique<LoopWriteFlush>(&loop_, conn_.get());
   inbox_ =
       std::make_unique<LoopInbox>(&loop_, [this](MsgPtr m) { invoker_->on_reply(std::move(m)); });
   invoker_ = std::make_unique<NatsInvoker>(&loop_, conn_.get(), *inbox_, options_.timeout_ms);
@@ -159,6 +160,7 @@ void HttpBridge::finish_shutdown() {
   handles_open_ = false;
   inbox_->close();
   reaper_->close();
+  write_flush_->close();
   // Detaches the data connection from the loop (after writing what is buffered), so uv_run can
   // return.
   natsConnection_Close(conn_.get());
@@ -177,6 +179,7 @@ void HttpBridge::teardown() {
   }
   if (inbox_) inbox_->close();
   if (reaper_) reaper_->close();
+  if (write_flush_) write_flush_->close();
   // A failed start leaves the data connection attached: closing it detaches it, and the loop
   // runs once more to finish closing its handles.
   if (conn_ && !finished_) natsConnection_Close(conn_.get());
@@ -193,6 +196,7 @@ void HttpBridge::teardown() {
   invoker_.reset();
   inbox_.reset();
   reaper_.reset();
+  write_flush_.reset();
 }
 
 }  // namespace natsfn

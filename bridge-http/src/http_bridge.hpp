@@ -9,6 +9,7 @@
 
 #include "bridge-http/src/bridge_options.hpp"
 #include "bridge-http/src/loop_inbox.hpp"
+#include "core/loop_write_flush.hpp"
 #include "core/msg_reaper.hpp"
 #include "core/nats_handles.hpp"
 #include "core/status.hpp"
@@ -58,6 +59,7 @@ class HttpBridge {
   ConnectionPtr control_;  // KV
   std::unique_ptr<Catalogue> catalogue_;
   std::unique_ptr<LoopInbox> inbox_;
+  std::unique_ptr<LoopWriteFlush> write_flush_;  // requests leave in the iteration they are made
   std::unique_ptr<MsgReaper> reaper_;  // replies are freed in batches (core/msg_reaper.hpp)
   std::unique_ptr<NatsInvoker> invoker_;
   std::unique_ptr<RouteTable> routes_;

@@ -171,6 +171,7 @@ Status Sidecar::start() {
   inbox_ = std::make_unique<LoopInbox>(&loop_, [](NoMessages&&) {});
   reaper_ = std::make_unique<MsgReaper>(&loop_);
   subscriber_ = std::make_unique<LoopSubscriber>(&loop_, conn_.get());
+  write_flush_ = std::make_unique<LoopWriteFlush>(&loop_, conn_.get());
   cache_ = std::make_unique<PackageCache>(&loop_, control_.get(), options_.cache_dir, kPackagesBucket);
   watcher_ = std::make_unique<CatalogueWatcher>(
       catalogue_->functions(), catalogue_->bindings(), *inbox_,
@@ -200,6 +201,7 @@ int Sidecar::run() {
     if (watcher_) watcher_->stop();
     if (inbox_) inbox_->close();
     if (subscriber_) subscriber_->close();
+    if (write_flush_) write_flush_->close();
     if (reaper_) reaper_->close();
     if (conn_) natsConnection_Close(conn_.get());  // detaches from the loop
     uv_run(&loop_, UV_RUN_DEFAULT);
@@ -211,6 +213,7 @@ int Sidecar::run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
   // The loop ran until the data connection closed (finish_shutdown); now the rest.
   subscriber_.reset();
+  write_flush_.reset();
   reaper_.reset();
   conn_.reset();
   watcher_.reset();
@@ -279,6 +282,8 @@ void Sidecar::finish_shutdown() {
   inbox_->close();
   subscriber_->close();
   reaper_->close();
+  // Replies still buffered go out with the connection's close below.
+  write_flush_->close();
   // Replies published this iteration are still in nats.c's buffer: write them out before closing,
   // which also detaches the connection from the loop so uv_run can return.
   flush_timer_ = new uv_timer_t;

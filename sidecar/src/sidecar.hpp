@@ -14,6 +14,7 @@
 #include "core/catalogue.hpp"
 #include "core/connection.hpp"
 #include "core/loop_subscriber.hpp"
+#include "core/loop_write_flush.hpp"
 #include "core/msg_reaper.hpp"
 #include "sidecar/src/catalogue_watcher.hpp"
 #include "sidecar/src/function_pool.hpp"
@@ -77,6 +78,7 @@ class Sidecar {
   std::unique_ptr<LoopInbox> inbox_;
   std::unique_ptr<MsgReaper> reaper_;
   std::unique_ptr<LoopSubscriber> subscriber_;
+  std::unique_ptr<LoopWriteFlush> write_flush_;
   std::unique_ptr<PackageCache> cache_;
   std::unique_ptr<CatalogueWatcher> watcher_;
 
