@@ -22,6 +22,35 @@ std::string slow_echo_package(const std::string& dir) {
   return dir;
 }
 
+// Publishes n requests ("<label>-<i>", replying to "<inbox>.<i>") and flushes them, so the server
+// has routed every one before whatever the test does next.
+Requester::Inbox publish_requests(SidecarEnv& env, const std::string& subject,
+                                  const std::string& label, int n) {
+  auto inbox = env.client.inbox();
+  for (int i = 0; i < n; ++i) {
+    std::string payload = label + "-" + std::to_string(i);
+    natsConnection_PublishRequest(env.client.nc(), subject.c_str(),
+                                  (inbox.prefix + std::to_string(i)).c_str(), payload.data(),
+                                  static_cast<int>(payload.size()));
+  }
+  REQUIRE(natsConnection_Flush(env.client.nc()) == NATS_OK);
+  return inbox;
+}
+
+// Waits for the n replies; checks each carries its own request's payload.
+void expect_replies(Requester::Inbox& inbox, const std::string& label, int n) {
+  std::map<std::string, std::string> replies;
+  for (int i = 0; i < n; ++i) {
+    natsMsg* m = nullptr;
+    if (natsSubscription_NextMsg(&m, inbox.sub.get(), 15000) != NATS_OK) break;
+    MsgPtr owned(m);
+    replies[natsMsg_GetSubject(m)] = std::string(natsMsg_GetData(m), natsMsg_GetDataLength(m));
+  }
+  REQUIRE(replies.size() == static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i)
+    CHECK(replies[inbox.prefix + std::to_string(i)] == label + "-" + std::to_string(i));
+}
+
 }  // namespace
 
 TEST_CASE("bindings converge live: bind answers within a second, unbind stops answering", "[integration]") {
@@ -44,6 +73,26 @@ TEST_CASE("bindings converge live: bind answers within a second, unbind stops an
     return env.client.request("late.binding", "", 200).status == NATS_NO_RESPONDERS;
   }, std::chrono::seconds(3)));
   CHECK(env.client.request("natsfn.invoke.hello", "").data == "hello");
+}
+
+TEST_CASE("unbind drains: requests already delivered to the subject are still answered", "[integration]") {
+  SidecarEnv env;
+  TempDir pkg;
+  env.deploy(slow_echo_package(pkg.path), {"--concurrency", "2", "--queue", "20"});
+  auto sidecar = env.start_sidecar();
+  env.bind("drain.me", "slow");
+  REQUIRE(env.client.request_until_answered("drain.me", "warm").data == "warm");
+
+  // Six requests the server has routed before the unbind: two run, four wait in the pool queue
+  // (or still in the subscription) while the subscription drains.
+  auto inbox = publish_requests(env, "drain.me", "in-flight", 6);
+  env.cli({"unbind", "-s", "drain.me"});
+  INFO(sidecar->log());
+  expect_replies(inbox, "in-flight", 6);
+  // And then the subject is gone.
+  CHECK(wait_until([&] {
+    return env.client.request("drain.me", "", 200).status == NATS_NO_RESPONDERS;
+  }, std::chrono::seconds(3)));
 }
 
 TEST_CASE("fn create over an existing function recycles its workers", "[integration]") {
@@ -115,24 +164,9 @@ TEST_CASE("SIGTERM drains: every request in flight gets its reply, then exit 0",
   REQUIRE(env.client.request_until_answered("natsfn.invoke.slow", "warm").data == "warm");
 
   // Eight requests published and flushed: the server has them before the sidecar's drain.
-  auto [prefix, sub] = env.client.inbox();
-  for (int i = 0; i < 8; ++i) {
-    std::string payload = "job-" + std::to_string(i);
-    natsConnection_PublishRequest(env.client.nc(), "natsfn.invoke.slow",
-                                  (prefix + std::to_string(i)).c_str(), payload.data(),
-                                  static_cast<int>(payload.size()));
-  }
-  REQUIRE(natsConnection_Flush(env.client.nc()) == NATS_OK);
+  auto inbox = publish_requests(env, "natsfn.invoke.slow", "job", 8);
   sidecar->process().signal(SIGTERM);
-  std::map<std::string, std::string> replies;
-  for (int i = 0; i < 8; ++i) {
-    natsMsg* m = nullptr;
-    if (natsSubscription_NextMsg(&m, sub.get(), 15000) != NATS_OK) break;
-    MsgPtr owned(m);
-    replies[natsMsg_GetSubject(m)] = std::string(natsMsg_GetData(m), natsMsg_GetDataLength(m));
-  }
-  REQUIRE(replies.size() == 8);
-  for (int i = 0; i < 8; ++i) CHECK(replies[prefix + std::to_string(i)] == "job-" + std::to_string(i));
+  expect_replies(inbox, "job", 8);
   CHECK(sidecar->process().wait(std::chrono::seconds(15)) == 0);
 }
 
