@@ -6,7 +6,10 @@
 // Such a connection must never make a blocking request from the loop thread (the reply could only
 // be read by the loop that is blocked), so JetStream and KV calls belong on another connection.
 
+#include <nats/nats.h>
 #include <uv.h>
+
+#include <functional>
 
 #include "core/status.hpp"
 
@@ -14,5 +17,13 @@ namespace natsfn {
 
 // Call on the loop's own thread, before connecting.
 Status use_event_loop(natsOptions* opts, uv_loop_t* loop);
+
+// Loop thread. From now on, when nats.c asks to watch the socket for writability from this
+// thread, the poll handle is left alone and *on_requested is called instead; the loop must then
+// call complete_deferred_write before it next blocks (core/loop_write_flush.hpp does both).
+// nullptr turns deferral off. One loop-attached connection per thread.
+void defer_loop_writes(const std::function<void()>* on_requested);
+// Loop thread: writes what nats.c has buffered; arms the poll handle only if the socket is full.
+void complete_deferred_write(natsConnection* nc);
 
 }  // namespace natsfn
