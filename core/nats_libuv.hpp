@@ -21,7 +21,8 @@ Status use_event_loop(natsOptions* opts, uv_loop_t* loop);
 // Loop thread. From now on, when nats.c asks to watch the socket for writability from this
 // thread, the poll handle is left alone and *on_requested is called instead; the loop must then
 // call complete_deferred_write before it next blocks (core/loop_write_flush.hpp does both).
-// nullptr turns deferral off. One loop-attached connection per thread.
+// nullptr turns deferral off. Deferral serves one loop-attached connection per process (each
+// daemon has exactly one); another one in the same process would have to leave it off.
 void defer_loop_writes(const std::function<void()>* on_requested);
 // Loop thread: writes what nats.c has buffered; arms the poll handle only if the socket is full.
 void complete_deferred_write(natsConnection* nc);
