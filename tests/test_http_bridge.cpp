@@ -24,18 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void spit(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary);
-  out << data;
-}
-
 // A natsfn-http process on an ephemeral port, found through --port-file.
 class Bridge {
  public:
@@ -58,7 +46,7 @@ class Bridge {
     INFO(proc_->log());
     REQUIRE(up);
     REQUIRE(proc_->running());
-    port_ = std::stoi(slurp(port_file));
+    port_ = std::stoi(read_file(port_file));
   }
   int port() const { return port_; }
   std::string url(const std::string& path) const {
@@ -96,8 +84,8 @@ HttpResult curl(std::vector<std::string> args) {
   HttpResult h;
   h.out = r.out;
   h.err = r.err;
-  h.body = slurp(t.path + "/body");
-  h.headers = slurp(t.path + "/headers");
+  h.body = read_file(t.path + "/body");
+  h.headers = read_file(t.path + "/headers");
   try {
     h.status = std::stoi(r.out.substr(r.out.size() >= 3 ? r.out.size() - 3 : 0));
   } catch (...) {
@@ -251,7 +239,7 @@ TEST_CASE("an unmodified Lambda API Gateway handler served over HTTP", "[integra
   SECTION("binary bodies round trip (plain, chunked and with Expect: 100-continue)") {
     std::string bytes = random_bytes(64 * 1024);
     std::string file = env.dir.path + "/random.bin";
-    spit(file, bytes);
+    write_file(file, bytes);
     auto r = curl({"--data-binary", "@" + file, "-H", "Content-Type: application/octet-stream",
                    bridge.url("/binary")});
     REQUIRE(r.status == 200);

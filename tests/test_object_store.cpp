@@ -13,8 +13,11 @@
 #include "core/connection.hpp"
 #include "core/object_store.hpp"
 #include "tests/support/nats_server.hpp"
+#include "tests/support/processes.hpp"
 
 using namespace natsfn;
+using natsfn::test::read_file;
+using natsfn::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
@@ -72,16 +75,6 @@ struct TempDir {
   }
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
-
-void write_file(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary)
-      .write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 uint64_t stream_msgs(natsConnection* nc, const std::string& stream) {
   jsCtx* js = nullptr;

@@ -22,8 +22,11 @@
 
 #include "core/manifest.hpp"
 #include "core/package_archive.hpp"
+#include "tests/support/processes.hpp"
 
 using namespace natsfn;
+using natsfn::test::read_file;
+using natsfn::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
@@ -47,17 +50,6 @@ class TempDir {
  private:
   std::string path_;
 };
-
-void write_file(const std::string& path, const std::string& content, mode_t mode = 0644) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << content;
-  REQUIRE(::chmod(path.c_str(), mode) == 0);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 mode_t mode_of(const std::string& path) {
   struct stat st {};

@@ -264,18 +264,18 @@ TEST_CASE("node: module forms: .mjs, .cjs, type=module .js, nested path", "[runt
   }
 }
 
-TEST_CASE("node: load failures are init_error frames and a non-zero exit", "[runtime][node]") {
-  struct Case {
-    const char* handler;
-    const char* type;
-  };
-  for (const auto& c : std::vector<Case>{{"index.nope", "Runtime.HandlerNotFound"},
-                                         {"missing.handler", "Runtime.ImportModuleError"},
-                                         {"syntax.handler", "Runtime.UserCodeSyntaxError"},
-                                         {"broken.handler", "TypeError"},
-                                         {"nodot", "Runtime.MalformedHandlerName"}}) {
+namespace {
+
+// Each handler fails to load: an init_error frame of the given type, then a non-zero exit.
+struct LoadFailure {
+  const char* handler;
+  const char* type;
+};
+void expect_load_failures(Runtime runtime, const std::string& root,
+                          const std::vector<LoadFailure>& cases) {
+  for (const auto& c : cases) {
     INFO("handler " << c.handler);
-    Worker worker(Runtime::node, node_root(), c.handler);
+    Worker worker(runtime, root, c.handler);
     auto reply = worker.next_reply();
     REQUIRE(reply.has_value());
     CHECK(reply->t == "init_error");
@@ -285,6 +285,17 @@ TEST_CASE("node: load failures are init_error frames and a non-zero exit", "[run
     REQUIRE(code.has_value());
     CHECK(*code != 0);
   }
+}
+
+}  // namespace
+
+TEST_CASE("node: load failures are init_error frames and a non-zero exit", "[runtime][node]") {
+  expect_load_failures(Runtime::node, node_root(),
+                       {{"index.nope", "Runtime.HandlerNotFound"},
+                        {"missing.handler", "Runtime.ImportModuleError"},
+                        {"syntax.handler", "Runtime.UserCodeSyntaxError"},
+                        {"broken.handler", "TypeError"},
+                        {"nodot", "Runtime.MalformedHandlerName"}});
 }
 
 TEST_CASE("node: an exception or rejection after completion kills the worker", "[runtime][node]") {
@@ -454,26 +465,12 @@ TEST_CASE("python: get_remaining_time_in_millis counts down", "[runtime][python]
 }
 
 TEST_CASE("python: load failures are init_error frames and a non-zero exit", "[runtime][python]") {
-  struct Case {
-    const char* handler;
-    const char* type;
-  };
-  for (const auto& c : std::vector<Case>{{"handlers.nope", "Runtime.HandlerNotFound"},
-                                         {"missing.handler", "Runtime.ImportModuleError"},
-                                         {"broken.handler", "Runtime.ImportModuleError"},
-                                         {"syntax.handler", "Runtime.UserCodeSyntaxError"},
-                                         {"nodot", "Runtime.MalformedHandlerName"}}) {
-    INFO("handler " << c.handler);
-    Worker worker(Runtime::python, python_root(), c.handler);
-    auto reply = worker.next_reply();
-    REQUIRE(reply.has_value());
-    CHECK(reply->t == "init_error");
-    CHECK(reply->type == c.type);
-    CHECK_FALSE(reply->message.empty());
-    auto code = worker.wait_exit();
-    REQUIRE(code.has_value());
-    CHECK(*code != 0);
-  }
+  expect_load_failures(Runtime::python, python_root(),
+                       {{"handlers.nope", "Runtime.HandlerNotFound"},
+                        {"missing.handler", "Runtime.ImportModuleError"},
+                        {"broken.handler", "Runtime.ImportModuleError"},
+                        {"syntax.handler", "Runtime.UserCodeSyntaxError"},
+                        {"nodot", "Runtime.MalformedHandlerName"}});
 }
 
 TEST_CASE("python: sys.exit(0) inside a handler is still a crash", "[runtime][python]") {

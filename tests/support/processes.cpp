@@ -1,10 +1,13 @@
 #include "tests/support/processes.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,13 +21,6 @@ namespace fs = std::filesystem;
 
 namespace natsfn::test {
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
   pid_t pid = fork();
@@ -65,7 +61,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     ::kill(-pid, SIGKILL);
     waitpid(pid, &status, 0);
   }
-  return {done ? decode_status(status) : -1, slurp(out), slurp(err)};
+  return {done ? decode_status(status) : -1, read_file(out), read_file(err)};
 }
 
 CommandResult natsfn_cli(const std::string& url, const std::vector<std::string>& args) {
@@ -115,7 +111,7 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
   return rc;
 }
 
-std::string ChildProcess::log() const { return slurp(log_path_); }
+std::string ChildProcess::log() const { return read_file(log_path_); }
 
 Sidecar::Sidecar(const std::string& url, const std::string& dir, std::vector<std::string> extra,
                  std::string cache_dir) {
@@ -203,13 +199,21 @@ TempDir::~TempDir() {
   if (std::getenv("NATSFN_KEEP_TEST_DIRS") == nullptr) fs::remove_all(path, ec);
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const std::string& path, const std::string& content, mode_t mode) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << content;
+  if (::chmod(path.c_str(), mode) != 0)
+    throw std::runtime_error("chmod " + path + ": " + std::strerror(errno));
+}
+
 void write_package(const std::string& dir, const std::map<std::string, std::string>& files,
                    const std::vector<std::string>& executable) {
-  for (auto& [rel, content] : files) {
-    fs::path p = fs::path(dir) / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-  }
+  for (auto& [rel, content] : files) write_file((fs::path(dir) / rel).string(), content);
   for (auto& rel : executable)
     fs::permissions(fs::path(dir) / rel, fs::perms::owner_all | fs::perms::group_read |
                                              fs::perms::group_exec | fs::perms::others_read |

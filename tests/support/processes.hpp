@@ -107,6 +107,11 @@ struct TempDir {
   std::string path;
 };
 
+// The whole file ("" if it cannot be read).
+std::string read_file(const std::string& path);
+// Writes content, creating parent directories, then applies mode.
+void write_file(const std::string& path, const std::string& content, mode_t mode = 0644);
+
 // Writes a package directory: files maps relative path → content; `executable` ones get 0755.
 void write_package(const std::string& dir, const std::map<std::string, std::string>& files,
                    const std::vector<std::string>& executable = {});
