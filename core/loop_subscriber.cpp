@@ -107,14 +107,14 @@ void LoopSubscriber::poll(bool full_sweep) {
   reap_drained();
 }
 
-bool LoopSubscriber::take_messages(Subscription& s) {
+void LoopSubscriber::take_messages(Subscription& s) {
   int pending = 0;
   if (natsSubscription_GetPending(s.sub.get(), &pending, nullptr) != NATS_OK) {
     // Closed under us: the drain completed (nats.c removes a drained sub when its list empties),
     // or the connection closed.
     if (!s.draining) spdlog::warn("subscription {} closed by the connection", s.subject);
     s.done = true;
-    return false;
+    return;
   }
   // Only what is there now: messages parsed by a handler's side effects wait for the next poll.
   for (int n = 0; n < pending && !s.done; ++n) {
@@ -133,7 +133,6 @@ bool LoopSubscriber::take_messages(Subscription& s) {
       s.done = true;
     }
   }
-  return !s.done;
 }
 
 void LoopSubscriber::reap_drained() {

@@ -53,7 +53,7 @@ class LoopSubscriber {
 
  private:
   void poll(bool full_sweep);
-  bool take_messages(Subscription& sub);  // false once the subscription is done
+  void take_messages(Subscription& sub);  // marks it done once it is closed
   void reap_drained();
   void arm_timer();
 

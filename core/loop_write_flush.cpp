@@ -18,9 +18,8 @@ LoopWriteFlush::LoopWriteFlush(uv_loop_t* loop, natsConnection* nc)
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(idle_)))
       uv_idle_start(idle_, [](uv_idle_t*) {});
   };
+  // What nats.c buffered before (the connect's SUBs) already armed the poll handle itself.
   defer_loop_writes(&on_requested_);
-  // Whatever nats.c buffered before we took over (the connect's SUBs) goes out now.
-  on_requested_();
 }
 
 LoopWriteFlush::~LoopWriteFlush() = default;

@@ -1,8 +1,6 @@
 #include "core/nats_libuv.hpp"
 
 #include <atomic>
-#include <mutex>
-#include <unordered_set>
 
 // The adapter header defines its functions: this must be the only file that includes it.
 #include <nats/adapters/libuv.h>
@@ -15,22 +13,26 @@ namespace {
 // libuv turns each into epoll_ctl calls (strace at K=1: three per request, one of them failing
 // with EEXIST before a retry). On the loop thread we only note the request; the loop writes at
 // the end of its iteration and arms the poll handle only if the socket was full.
+// One loop-attached connection per process (see the header), so one slot each.
 thread_local const std::function<void()>* t_on_write_requested = nullptr;
 std::atomic<void*> g_deferred{nullptr};  // adapter state whose write is pending on the loop
-std::mutex g_armed_mu;                   // leaf lock, taken off the hot path only
-std::unordered_set<void*> g_armed;       // adapter states with write interest really on
+std::atomic<void*> g_armed{nullptr};     // adapter state with write interest really on
+
+void clear_if(std::atomic<void*>& slot, void* ud) {
+  void* expected = ud;
+  slot.compare_exchange_strong(expected, nullptr);
+}
 
 void set_armed(void* ud, bool on) {
-  std::lock_guard<std::mutex> lock(g_armed_mu);
   if (on)
-    g_armed.insert(ud);
+    g_armed.store(ud);
   else
-    g_armed.erase(ud);
+    clear_if(g_armed, ud);
 }
 
 bool take_armed(void* ud) {
-  std::lock_guard<std::mutex> lock(g_armed_mu);
-  return g_armed.erase(ud) > 0;
+  void* expected = ud;
+  return g_armed.compare_exchange_strong(expected, nullptr);
 }
 
 natsStatus write_interest(void* ud, bool add) {
@@ -41,8 +43,7 @@ natsStatus write_interest(void* ud, bool add) {
       (*on_requested)();
       return NATS_OK;
     }
-    void* expected = ud;
-    g_deferred.compare_exchange_strong(expected, nullptr);
+    clear_if(g_deferred, ud);
     return take_armed(ud) ? natsLibuv_Write(ud, false) : NATS_OK;
   }
   // Another thread (nats.c's timer sending a PING, a reconnect): the adapter's own path, which
@@ -52,9 +53,8 @@ natsStatus write_interest(void* ud, bool add) {
 }
 
 natsStatus detach(void* ud) {
-  void* expected = ud;
-  g_deferred.compare_exchange_strong(expected, nullptr);
-  set_armed(ud, false);
+  clear_if(g_deferred, ud);
+  clear_if(g_armed, ud);
   return natsLibuv_Detach(ud);
 }
 
