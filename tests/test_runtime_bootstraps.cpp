@@ -287,7 +287,43 @@ void expect_load_failures(Runtime runtime, const std::string& root,
   }
 }
 
+// The event is the payload parsed as JSON when it is JSON and the payload as a string otherwise;
+// the bootstraps skip JSON.parse/json.loads for text that cannot start a JSON value, so both sides
+// of that shortcut are checked: leading whitespace, every JSON start byte, and look-alikes.
+void expect_event_mapping(Runtime runtime, const std::string& root, const std::string& handler,
+                          const std::string& object_type, const std::string& string_type) {
+  Worker worker(runtime, root, handler);
+  worker.expect_ready();
+  const std::vector<std::pair<std::string, json>> as_json = {
+      {" \n\t\r{\"a\": 1}", {{"a", 1}}}, {"[1, 2]", {1, 2}}, {"\"quoted\"", "quoted"},
+      {"-12", -12}, {"7", 7}, {"true", true}, {"false", false}, {"null", nullptr}};
+  for (const auto& [payload, expected] : as_json) {
+    INFO("payload " << payload);
+    Reply r = worker.call(payload);
+    REQUIRE(r.ok);
+    json shape = parse_json(r.payload);
+    CHECK(shape["event"] == expected);
+    if (expected.is_object()) CHECK(shape["type"] == object_type);
+  }
+  for (const std::string payload : {"hello", "trueish", "{not json", "-", "12abc", "  ", "x{}"}) {
+    INFO("payload " << payload);
+    Reply r = worker.call(payload);
+    REQUIRE(r.ok);
+    json shape = parse_json(r.payload);
+    CHECK(shape["type"] == string_type);
+    CHECK(shape["event"] == payload);
+  }
+}
+
 }  // namespace
+
+TEST_CASE("node: JSON payloads become values, anything else a string", "[runtime][node]") {
+  expect_event_mapping(Runtime::node, node_root(), "index.eventShape", "object", "string");
+}
+
+TEST_CASE("python: JSON payloads become values, anything else a str", "[runtime][python]") {
+  expect_event_mapping(Runtime::python, python_root(), "handlers.event_shape", "dict", "str");
+}
 
 TEST_CASE("node: load failures are init_error frames and a non-zero exit", "[runtime][node]") {
   expect_load_failures(Runtime::node, node_root(),

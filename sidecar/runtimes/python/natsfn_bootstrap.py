@@ -198,6 +198,16 @@ def load_handler(spec):
 # Invocations.
 
 
+# Bytes a JSON text can start with after leading whitespace, as json.loads reads it: RFC 8259's
+# { [ " - 0-9 t f n plus Python's NaN and Infinity.
+_JSON_START = frozenset(b'{["-0123456789tfnNI')
+
+
+def _may_be_json(text):
+    stripped = text.lstrip(" \t\n\r")
+    return bool(stripped) and ord(stripped[0]) in _JSON_START
+
+
 def decode_event(payload):
     if not payload:
         return {}
@@ -205,6 +215,9 @@ def decode_event(payload):
         text = bytes(payload).decode("utf-8")
     except UnicodeDecodeError:
         return bytes(payload)
+    # A failed json.loads raises and formats a JSONDecodeError: skip it for plain text.
+    if not _may_be_json(text):
+        return text
     import json  # once per process; a no-op dictionary lookup after the first invocation
     try:
         return json.loads(text)
