@@ -54,10 +54,12 @@ start_nats() {
 }
 
 # start_sidecar NAME [flags...]: a sidecar with its own cache dir and log; sets SIDECAR_PID.
+# SIDECAR_FLAGS (split on spaces) go to every sidecar, for A/B runs: SIDECAR_FLAGS="--busy-poll-us 0".
 start_sidecar() {
   local name=$1
   shift
-  "$SIDECAR" --server "$URL" --cache-dir "$TMP/cache-$name" --log-level warn "$@" \
+  # shellcheck disable=SC2086
+  "$SIDECAR" --server "$URL" --cache-dir "$TMP/cache-$name" --log-level warn ${SIDECAR_FLAGS:-} "$@" \
     >"$TMP/sidecar-$name.log" 2>&1 &
   SIDECAR_PID=$!
   PIDS+=("$SIDECAR_PID")

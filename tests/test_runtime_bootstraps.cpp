@@ -315,7 +315,41 @@ void expect_event_mapping(Runtime runtime, const std::string& root, const std::s
   }
 }
 
+// A frame whose msgpack body is cut short, or has bytes after its value, or uses a type outside
+// the protocol's subset, ends the worker with a message on stderr (exit 3) instead of a guess.
+void expect_corrupt_frames_rejected(Runtime runtime, const std::string& root,
+                                    const std::string& handler) {
+  const std::vector<std::pair<const char*, std::string>> bodies = {
+      {"map missing its value", std::string("\x81\xa1t", 3)},
+      {"str longer than the body", std::string("\x81\xa1t\xa6inv", 7)},
+      {"bin32 longer than the body", std::string("\x81\xa1t\xc6\x00\x01\x00\x00ab", 9)},
+      {"uint64 cut short", std::string("\xcf\x00\x01", 3)},
+      {"trailing bytes", std::string("\xc0\xc0", 2)},
+      {"ext type", std::string("\xd4\x01\x00", 3)},
+  };
+  for (const auto& [what, body] : bodies) {
+    INFO(what);
+    Worker worker(runtime, root, handler);
+    worker.expect_ready();
+    msgpack::sbuffer raw;
+    raw.write(body.data(), body.size());
+    worker.send_raw(with_length_prefix(raw));
+    auto code = worker.wait_exit();
+    REQUIRE(code.has_value());
+    CHECK(*code == 3);
+    CHECK(worker.stderr_text().find("bad frame") != std::string::npos);
+  }
+}
+
 }  // namespace
+
+TEST_CASE("node: a corrupt frame ends the worker with a message", "[runtime][node]") {
+  expect_corrupt_frames_rejected(Runtime::node, node_root(), "index.echo");
+}
+
+TEST_CASE("python: a corrupt frame ends the worker with a message", "[runtime][python]") {
+  expect_corrupt_frames_rejected(Runtime::python, python_root(), "handlers.echo");
+}
 
 TEST_CASE("node: JSON payloads become values, anything else a string", "[runtime][node]") {
   expect_event_mapping(Runtime::node, node_root(), "index.eventShape", "object", "string");

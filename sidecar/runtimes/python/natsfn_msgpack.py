@@ -120,107 +120,97 @@ def encode_frame(value):
     return out
 
 
-class _Reader:
-    __slots__ = ("buf", "pos")
+_FIXED = {
+    # type byte: (struct, size) for the fixed-width scalars
+    0xCA: _F32, 0xCB: _F64,
+    0xCC: struct.Struct(">B"), 0xCD: _U16, 0xCE: _U32, 0xCF: _U64,
+    0xD0: _I8, 0xD1: _I16, 0xD2: _I32, 0xD3: _I64,
+}
+# Length headers of str/bin/array/map after the type byte.
+_LENGTH = {
+    0xC4: _FIXED[0xCC], 0xC5: _U16, 0xC6: _U32,  # bin
+    0xD9: _FIXED[0xCC], 0xDA: _U16, 0xDB: _U32,  # str
+    0xDC: _U16, 0xDD: _U32,                      # array
+    0xDE: _U16, 0xDF: _U32,                      # map
+}
+_BIN, _STR, _ARRAY, _MAP = 0, 1, 2, 3
+_KIND = {0xC4: _BIN, 0xC5: _BIN, 0xC6: _BIN, 0xD9: _STR, 0xDA: _STR, 0xDB: _STR,
+         0xDC: _ARRAY, 0xDD: _ARRAY, 0xDE: _MAP, 0xDF: _MAP}
 
-    def __init__(self, buf):
-        self.buf = buf
-        self.pos = 0
 
-    def take(self, n):
-        start = self.pos
-        end = start + n
-        if end > len(self.buf):
+# One value at pos: returns (value, next pos). A plain function over locals rather than a reader
+# object: decoding is most of this runtime's per-invocation work. Reading past the end raises
+# IndexError or struct.error, which decode() reports as truncation; slices are bounds-checked here
+# because Python clips them silently.
+def _read(buf, view, pos):
+    c = buf[pos]
+    pos += 1
+    if c <= 0x7F:
+        return c, pos
+    if c >= 0xE0:
+        return c - 0x100, pos
+    if c >= 0xA0 and c <= 0xBF:
+        end = pos + (c & 0x1F)
+        if end > len(buf):
             raise MsgpackError("truncated msgpack input")
-        self.pos = end
-        return self.buf[start:end]
-
-    def unpack(self, st):
-        start = self.pos
-        if start + st.size > len(self.buf):
-            raise MsgpackError("truncated msgpack input")
-        self.pos = start + st.size
-        return st.unpack_from(self.buf, start)[0]
-
-    def read(self):
-        c = self.take(1)[0]
-        if c <= 0x7F:
-            return c
-        if c >= 0xE0:
-            return c - 0x100
-        if 0xA0 <= c <= 0xBF:
-            return self.str(c & 0x1F)
-        if 0x90 <= c <= 0x9F:
-            return self.array(c & 0x0F)
-        if 0x80 <= c <= 0x8F:
-            return self.map(c & 0x0F)
-        if c == 0xC0:
-            return None
-        if c == 0xC2:
-            return False
-        if c == 0xC3:
-            return True
-        if c == 0xC4:
-            return bytes(self.take(self.take(1)[0]))
-        if c == 0xC5:
-            return bytes(self.take(self.unpack(_U16)))
-        if c == 0xC6:
-            return bytes(self.take(self.unpack(_U32)))
-        if c == 0xCA:
-            return self.unpack(_F32)
-        if c == 0xCB:
-            return self.unpack(_F64)
-        if c == 0xCC:
-            return self.take(1)[0]
-        if c == 0xCD:
-            return self.unpack(_U16)
-        if c == 0xCE:
-            return self.unpack(_U32)
-        if c == 0xCF:
-            return self.unpack(_U64)
-        if c == 0xD0:
-            return self.unpack(_I8)
-        if c == 0xD1:
-            return self.unpack(_I16)
-        if c == 0xD2:
-            return self.unpack(_I32)
-        if c == 0xD3:
-            return self.unpack(_I64)
-        if c == 0xD9:
-            return self.str(self.take(1)[0])
-        if c == 0xDA:
-            return self.str(self.unpack(_U16))
-        if c == 0xDB:
-            return self.str(self.unpack(_U32))
-        if c == 0xDC:
-            return self.array(self.unpack(_U16))
-        if c == 0xDD:
-            return self.array(self.unpack(_U32))
-        if c == 0xDE:
-            return self.map(self.unpack(_U16))
-        if c == 0xDF:
-            return self.map(self.unpack(_U32))
+        return str(view[pos:end], "utf-8", "surrogateescape"), end
+    if c >= 0x80 and c <= 0x9F:
+        if c <= 0x8F:
+            return _read_map(buf, view, pos, c & 0x0F)
+        return _read_array(buf, view, pos, c & 0x0F)
+    if c == 0xC0:
+        return None, pos
+    if c == 0xC2:
+        return False, pos
+    if c == 0xC3:
+        return True, pos
+    st = _FIXED.get(c)
+    if st is not None:
+        return st.unpack_from(buf, pos)[0], pos + st.size
+    st = _LENGTH.get(c)
+    if st is None:
         raise MsgpackError("unsupported msgpack type byte 0x%02x" % c)
+    n = st.unpack_from(buf, pos)[0]
+    pos += st.size
+    kind = _KIND[c]
+    if kind == _MAP:
+        return _read_map(buf, view, pos, n)
+    if kind == _ARRAY:
+        return _read_array(buf, view, pos, n)
+    end = pos + n
+    if end > len(buf):
+        raise MsgpackError("truncated msgpack input")
+    if kind == _STR:
+        return str(view[pos:end], "utf-8", "surrogateescape"), end
+    return bytes(view[pos:end]), end
 
-    def str(self, n):
-        return str(self.take(n), "utf-8", "surrogateescape")
 
-    def array(self, n):
-        return [self.read() for _ in range(n)]
+def _read_array(buf, view, pos, n):
+    out = []
+    for _ in range(n):
+        item, pos = _read(buf, view, pos)
+        out.append(item)
+    return out, pos
 
-    def map(self, n):
-        out = {}
-        for _ in range(n):
-            key = self.read()
-            # Keys must be hashable; bin keys come back as bytes, which are.
-            out[key] = self.read()
-        return out
+
+def _read_map(buf, view, pos, n):
+    out = {}
+    for _ in range(n):
+        key, pos = _read(buf, view, pos)
+        # Keys must be hashable; bin keys come back as bytes, which are.
+        out[key], pos = _read(buf, view, pos)
+    return out, pos
 
 
 def decode(buf):
     """Decodes exactly one value filling buf (bytes, bytearray or memoryview)."""
-    reader = _Reader(memoryview(buf))
-    value = reader.read()
-    if reader.pos != len(reader.buf):
+    view = memoryview(buf)
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    try:
+        value, pos = _read(view if isinstance(buf, memoryview) else buf, view, 0)
+    except (IndexError, struct.error):
+        raise MsgpackError("truncated msgpack input") from None
+    if pos != len(view):
         raise MsgpackError("trailing bytes after msgpack value")
     return value
