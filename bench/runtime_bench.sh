@@ -3,11 +3,13 @@
 #   1. warm throughput at K=1 and K=64: a Node echo function and a Python echo function through
 #      the sidecar vs a hand-written nats.js echo service (bench/js-service, what a user would
 #      write instead), with their ratios;
-#   2. cold start (no warm worker, package cached) of each runtime vs the bare interpreter
+#   2. for reference, the C++ echo function through the same sidecar against the same service:
+#      the ceiling any runtime can reach through the worker hop (CEILING=0 skips it);
+#   3. cold start (no warm worker, package cached) of each runtime vs the bare interpreter
 #      start-up (`node -e ''`, `python3 -c ''`).
 #
 # usage: bench/runtime_bench.sh        (NATSFN_BUILD=<Release build dir>, default build-bench)
-# knobs: DURATION=3s ROUNDS=3 KS=1,64 WORKERS=4 COLD_RUNS=20 RUNTIMES="node python"
+# knobs: DURATION=3s ROUNDS=3 KS=1,64 WORKERS=4 COLD_RUNS=20 RUNTIMES="node python" CEILING=1
 #        NODE=<node> PYTHON=<python3> (default: node from PATH, /usr/bin/python3)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -79,6 +81,22 @@ for rt in $RUNTIMES; do
   fn fn rm "echo-$rt" >/dev/null
   echo
 done
+
+# The ceiling for any runtime: the C++ echo (exec, C++ SDK; a worker doing almost nothing) through
+# the same sidecar with the same number of workers, against the same nats.js service. No goal: it
+# shows what the sidecar hop itself allows on this machine.
+if [[ ${CEILING:-1} == 1 && -x $BUILD/examples/echo-cpp/echo ]]; then
+  echo "== reference: C++ echo function (exec, $WORKERS warm workers) vs nats.js echo service =="
+  fn deploy "$BUILD/examples/echo-cpp" --name echo-exec --warm "$WORKERS" --concurrency "$WORKERS" \
+    --queue 1000 >/dev/null
+  "$BENCH" --server "$URL" cold --subject natsfn.invoke.echo-exec --runs 1 --timeout-ms 30000 \
+    --verify >/dev/null || die "the C++ echo function does not answer"
+  "$BENCH" --server "$URL" compare --function-subject natsfn.invoke.echo-exec \
+    --function-label "C++ echo function" --baseline-subject bench.js.echo \
+    --baseline-label "nats.js service" --k "$KS" --duration "$DURATION" --rounds "$ROUNDS"
+  fn fn rm echo-exec >/dev/null
+  echo
+fi
 
 printf '== cold start (no warm worker, package cached) vs bare interpreter start-up ==\n'
 for rt in $RUNTIMES; do

@@ -110,6 +110,39 @@ TEST_CASE("faults: timeout, crash, init failure and handler errors each get thei
   CHECK(sidecar->process().running());
 }
 
+namespace {
+// Gone, or a zombie nobody has reaped yet (whoever inherited it may not reap promptly).
+bool process_gone(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return true;
+  char state = stat[paren + 2];
+  return state == 'Z' || state == 'X';
+}
+}  // namespace
+
+TEST_CASE("a SIGKILLed sidecar takes its workers with it, even one stuck in a handler", "[integration]") {
+  SidecarEnv env;
+  env.deploy(test_worker("sleep"), {"--timeout", "60s", "--warm", "2"});
+  auto sidecar = env.start_sidecar();
+  REQUIRE(wait_until([&] { return sidecar->workers().size() == 2; }));
+  natsConnection_PublishRequestString(env.client.nc(), "natsfn.invoke.test-sleep", "_INBOX.unused", "x");
+  natsConnection_Flush(env.client.nc());
+  // The worker has entered the handler once its stderr line reaches the sidecar's log.
+  REQUIRE(wait_until([&] { return sidecar->log().find("sleeping forever") != std::string::npos; }));
+  auto workers = sidecar->workers();
+  REQUIRE(workers.size() == 2);
+
+  sidecar->process().signal(SIGKILL);
+  sidecar->process().wait(std::chrono::seconds(5));
+  // Both the idle standby and the one that would otherwise pause() forever in its own session.
+  for (pid_t w : workers) {
+    INFO("worker " << w);
+    CHECK(wait_until([&] { return process_gone(w); }, std::chrono::seconds(5)));
+  }
+}
+
 TEST_CASE("over capacity: past max_concurrency and max_queue requests get 429", "[integration]") {
   SidecarEnv env;
   env.deploy(test_worker("sleep"),

@@ -54,6 +54,8 @@ std::string find_in_path(const std::string& name) {
 Status RuntimePaths::resolve(const std::string& executable_dir) {
   if (node.empty()) node = find_in_path("node");
   if (python.empty()) python = executable("/usr/bin/python3") ? "/usr/bin/python3" : find_in_path("python3");
+  if (launcher.empty() && executable(executable_dir + "/natsfn-worker-launch"))
+    launcher = executable_dir + "/natsfn-worker-launch";
   if (runtimes_dir.empty()) {
     for (auto candidate : {fs::path(executable_dir) / "runtimes",
                            fs::path(executable_dir) / "../share/natsfn/runtimes"}) {
@@ -93,6 +95,10 @@ Result<SpawnSpec> runtime_command(const FunctionConfig& c, const std::string& pa
     spec.oneshot = c.mode == "oneshot";
   } else {
     return Status(Errc::init_failed, "unknown runtime '" + c.runtime + "'");
+  }
+  if (!paths.launcher.empty()) {
+    // Spawned by this process: the launcher checks that its parent is still us.
+    spec.argv.insert(spec.argv.begin(), {paths.launcher, std::to_string(::getpid())});
   }
   return spec;
 }

@@ -14,9 +14,11 @@ struct RuntimePaths {
   std::string node;          // absolute path to node
   std::string python;        // absolute path to python3 (a real interpreter, not a shim)
   std::string runtimes_dir;  // holds node/bootstrap.js and python/bootstrap.py
+  std::string launcher;      // natsfn-worker-launch; empty: workers are exec'd directly
 
   // Fills empty fields: node and python3 from PATH (preferring Debian's /usr/bin/python3 over
-  // version-manager shims, which cost ~80 ms per start), runtimes next to the executable.
+  // version-manager shims, which cost ~80 ms per start), runtimes and the launcher next to the
+  // executable.
   Status resolve(const std::string& executable_dir);
 };
 
