@@ -8,7 +8,11 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/cli_context.hpp"
+#include "cli/output.hpp"
+#include "core/nats_handles.hpp"
 #include "core/duration.hpp"
 #include "core/names.hpp"
 
@@ -23,6 +27,35 @@ std::string read_payload(const std::string& arg) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Every sidecar answers ADR-32's $SRV.STATS.natsfn (sidecar/src/service_discovery.hpp): what
+// arrives within the window is the set of live sidecars. Unparseable answers are skipped.
+std::vector<nlohmann::json> discover_sidecars(natsConnection* nc, int64_t window_ms) {
+  natsInbox* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) throw CliError("cannot create an inbox");
+  std::string reply = inbox;
+  natsInbox_Destroy(inbox);
+  natsSubscription* raw = nullptr;
+  if (natsConnection_SubscribeSync(&raw, nc, reply.c_str()) != NATS_OK)
+    throw CliError("cannot subscribe for $SRV replies");
+  SubscriptionPtr sub(raw);
+  natsConnection_PublishRequest(nc, "$SRV.STATS.natsfn", reply.c_str(), "", 0);
+  natsConnection_Flush(nc);
+  std::vector<nlohmann::json> out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(window_ms);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) break;
+    natsMsg* m = nullptr;
+    if (natsSubscription_NextMsg(&m, sub.get(), left) != NATS_OK) break;
+    MsgPtr msg(m);
+    auto j = nlohmann::json::parse(natsMsg_GetData(m), natsMsg_GetData(m) + natsMsg_GetDataLength(m),
+                                   nullptr, false);
+    if (j.is_object() && j.value("type", "") == "io.nats.micro.v1.stats_response") out.push_back(j);
+  }
+  return out;
 }
 
 std::atomic<bool> interrupted{false};
@@ -102,17 +135,44 @@ void add_invoke_commands(CLI::App& app, CliContext& ctx) {
     natsSubscription_Unsubscribe(sub.get());
   });
 
-  app.add_subcommand("status", "what the catalogue holds")->callback([&ctx] {
+  auto* status = app.add_subcommand("status", "what the catalogue holds and which sidecars serve it");
+  static std::string wait = "500ms";
+  status->add_option("--wait", wait, "how long to collect sidecars' $SRV answers")->capture_default_str();
+  status->callback([&ctx] {
     auto& cat = ctx.catalogue();
     auto fns = check(cat.list_functions());
     auto binds = check(cat.list_bindings());
     auto pkgs = check(ctx.packages().list());
-    std::cout << "server     " << natsConnection_GetConnectedUrl(ctx.nc(), nullptr, 0) << "\n";
+    auto sidecars = discover_sidecars(ctx.nc(), check(parse_duration(wait)));
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(ctx.nc(), url, sizeof(url));
+    if (ctx.json) {
+      nlohmann::json j = {{"server", url}, {"packages", pkgs.size()}, {"functions", fns.items.size()},
+                          {"bindings", binds.items.size()}, {"sidecars", sidecars}};
+      std::cout << j.dump() << "\n";
+      return;
+    }
+    std::cout << "server     " << url << "\n";
     std::cout << "packages   " << pkgs.size() << "\n";
     std::cout << "functions  " << fns.items.size() << "\n";
     std::cout << "bindings   " << binds.items.size() << "\n";
+    std::cout << "sidecars   " << sidecars.size() << "\n";
     for (auto& p : fns.problems) std::cout << "problem    " << p.message() << "\n";
     for (auto& p : binds.problems) std::cout << "problem    " << p.message() << "\n";
+    if (sidecars.empty()) return;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : sidecars) {
+      uint64_t requests = 0, errors = 0;
+      for (const auto& e : s["endpoints"]) {
+        requests += e.value("num_requests", uint64_t{0});
+        errors += e.value("num_errors", uint64_t{0});
+      }
+      rows.push_back({s.value("id", ""), s.value("version", ""),
+                      std::to_string(s["endpoints"].size()), std::to_string(requests),
+                      std::to_string(errors), s.value("started", "")});
+    }
+    std::cout << "\n";
+    print_table({"SIDECAR", "VERSION", "FUNCTIONS", "REQUESTS", "ERRORS", "STARTED"}, rows);
   });
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/names.hpp"
+#include "core/object_meta.hpp"
 #include "core/object_store.hpp"
 #include "sidecar/src/reply.hpp"
 
@@ -137,6 +138,29 @@ void Sidecar::on_binding_deleted(const std::string& key) {
   binding_subs_.erase(sub);
 }
 
+std::vector<EndpointSnapshot> Sidecar::endpoints() const {
+  std::vector<EndpointSnapshot> out;
+  for (const auto& [name, pool] : pools_) {
+    EndpointSnapshot e;
+    e.name = name;
+    e.subject = invoke_subject(name);
+    e.queue_group = options_.queue;
+    e.metadata["runtime"] = pool->config().runtime;
+    std::string bound;
+    for (const auto& [key, b] : bindings_) {
+      if (b.function == name) bound += (bound.empty() ? "" : ",") + b.subject;
+    }
+    if (!bound.empty()) e.metadata["bound_subjects"] = bound;
+    const PoolStats& st = pool->stats();
+    e.num_requests = st.requests;
+    e.num_errors = st.errors;
+    e.processing_us = st.processing_us;
+    e.last_error = st.last_error;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 void Sidecar::on_connection_change(bool connected) {
   if (connected)
     spdlog::info("reconnected to NATS");
@@ -172,6 +196,11 @@ Status Sidecar::start() {
   reaper_ = std::make_unique<MsgReaper>(&loop_);
   subscriber_ = std::make_unique<LoopSubscriber>(&loop_, conn_.get());
   write_flush_ = std::make_unique<LoopWriteFlush>(&loop_, conn_.get());
+  discovery_ = std::make_unique<ServiceDiscovery>(
+      *subscriber_, conn_.get(),
+      ServiceIdentity{sidecar_id(), NATSFN_VERSION, rfc3339_now(), {{"queue", options_.queue}}},
+      [this] { return endpoints(); });
+  if (auto s = discovery_->start(); !s) return s;
   cache_ = std::make_unique<PackageCache>(&loop_, control_.get(), options_.cache_dir, kPackagesBucket);
   watcher_ = std::make_unique<CatalogueWatcher>(
       catalogue_->functions(), catalogue_->bindings(), *inbox_,
@@ -213,6 +242,7 @@ int Sidecar::run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
   // The loop ran until the data connection closed (finish_shutdown); now the rest.
   subscriber_.reset();
+  discovery_.reset();
   write_flush_.reset();
   reaper_.reset();
   conn_.reset();

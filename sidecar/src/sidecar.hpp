@@ -21,6 +21,7 @@
 #include "sidecar/src/loop_inbox.hpp"
 #include "sidecar/src/package_cache.hpp"
 #include "sidecar/src/runtime_command.hpp"
+#include "sidecar/src/service_discovery.hpp"
 
 namespace natsfn {
 
@@ -65,6 +66,7 @@ class Sidecar {
   void maybe_finish_shutdown();
   void finish_shutdown();
   void on_connection_change(bool connected);
+  std::vector<EndpointSnapshot> endpoints() const;
 
   SidecarOptions options_;
   uv_loop_t loop_{};
@@ -79,6 +81,7 @@ class Sidecar {
   std::unique_ptr<MsgReaper> reaper_;
   std::unique_ptr<LoopSubscriber> subscriber_;
   std::unique_ptr<LoopWriteFlush> write_flush_;
+  std::unique_ptr<ServiceDiscovery> discovery_;  // its subscriptions live in subscriber_
   std::unique_ptr<PackageCache> cache_;
   std::unique_ptr<CatalogueWatcher> watcher_;
 

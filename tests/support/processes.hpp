@@ -55,8 +55,8 @@ class Sidecar {
   // cache_dir empty: a fresh one under dir.
   Sidecar(const std::string& url, const std::string& dir, std::vector<std::string> extra = {},
           std::string cache_dir = "");
-  // Stops it with SIGTERM so it reaps its workers; a SIGKILLed sidecar would orphan workers
-  // stuck in a handler (they run in their own sessions).
+  // Stops it with SIGTERM so it drains and reaps its workers (a SIGKILLed one takes them with it
+  // through natsfn-worker-launch's parent-death signal, but leaves them to be reaped by others).
   ~Sidecar();
   const std::string& cache_dir() const { return cache_dir_; }
   ChildProcess& process() { return *proc_; }
