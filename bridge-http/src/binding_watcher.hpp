@@ -1,20 +1,13 @@
 #pragma once
-// Follows natsfn_bindings live for the bridge: http bindings become routes. nats.c 3.4 only has
-// the blocking kvWatcher_Next, so the watch runs on its own thread and posts decoded changes to
-// the loop. A malformed entry is logged with its key and skipped. If the watch breaks (server
-// restart), it is re-created and the fresh snapshot is compared with what we knew, so deletes
-// that happened meanwhile are not missed.
+// Follows natsfn_bindings live for the bridge (a core/kv_follower thread): http bindings become
+// routes, posted to the loop. A malformed entry is logged with its key and skipped.
 
-#include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "bridge-http/src/loop_inbox.hpp"
 #include "core/binding.hpp"
-#include "core/nats_handles.hpp"
+#include "core/kv_follower.hpp"
 
 namespace natsfn {
 
@@ -28,25 +21,17 @@ struct BindingEvents {
 class BindingWatcher {
  public:
   BindingWatcher(kvStore* bindings, LoopInbox& inbox, BindingEvents events);
-  ~BindingWatcher();  // stops and joins
   BindingWatcher(const BindingWatcher&) = delete;
   BindingWatcher& operator=(const BindingWatcher&) = delete;
 
-  void start();
-  // Any thread except the watcher's own. Returns when the thread has exited.
-  void stop();
+  void start() { follower_.start(); }
+  // Any thread except the follower's own. Returns when its thread has exited.
+  void stop() { follower_.stop(); }
 
  private:
-  void run();
-
-  kvStore* bindings_;
   LoopInbox& inbox_;
   BindingEvents events_;
-  std::atomic<bool> stopping_{false};
-  std::mutex mu_;  // guards current_ so stop() can interrupt kvWatcher_Next
-  std::condition_variable cv_;
-  kvWatcher* current_ = nullptr;
-  std::thread thread_;
+  KvFollower follower_;  // last: its thread uses the members above
 };
 
 }  // namespace natsfn

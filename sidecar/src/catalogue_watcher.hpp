@@ -1,20 +1,15 @@
 #pragma once
-// Follows natsfn_functions and natsfn_bindings live. nats.c 3.4 only has the blocking
-// kvWatcher_Next, so each bucket gets a thread; decoded changes are posted to the loop. A
-// malformed entry is logged with its key and skipped. If a watcher breaks (server restart), it
-// is re-created and the fresh snapshot is compared with what we knew, so deletes that happened
-// meanwhile are not missed.
+// Follows natsfn_functions and natsfn_bindings live (one core/kv_follower thread per bucket) and
+// posts decoded changes to the loop. A malformed entry is logged with its key and skipped.
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 
 #include "core/binding.hpp"
 #include "core/function_config.hpp"
-#include "core/nats_handles.hpp"
+#include "core/kv_follower.hpp"
 #include "sidecar/src/loop_inbox.hpp"
 
 namespace natsfn {
@@ -35,26 +30,17 @@ class CatalogueWatcher {
   CatalogueWatcher& operator=(const CatalogueWatcher&) = delete;
 
   void start();
-  // Any thread except a watcher thread. Returns when both threads have exited.
+  // Any thread except a follower thread. Returns when both threads have exited.
   void stop();
   // True once both buckets' current contents have been posted.
   bool loaded() const { return loaded_count_.load() == 2; }
 
  private:
-  void run(kvStore* kv, bool functions);
-  void post_put(bool functions, const std::string& key, std::string value);
-  void post_delete(bool functions, const std::string& key);
-
-  kvStore* functions_;
-  kvStore* bindings_;
   LoopInbox& inbox_;
   CatalogueEvents events_;
-  std::atomic<bool> stopping_{false};
   std::atomic<int> loaded_count_{0};
-  std::mutex mu_;  // guards the live watcher pointers so stop() can interrupt kvWatcher_Next
-  std::condition_variable cv_;
-  kvWatcher* current_[2] = {nullptr, nullptr};
-  std::thread threads_[2];
+  std::unique_ptr<KvFollower> functions_;
+  std::unique_ptr<KvFollower> bindings_;
 };
 
 }  // namespace natsfn
