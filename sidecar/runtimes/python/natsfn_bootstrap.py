@@ -22,6 +22,7 @@ import natsfn_msgpack as msgpack
 
 FRAME_FD = 3
 MAX_FRAME_BYTES = 64 << 20
+_FRAME_HEADER = struct.Struct(">I")
 
 # The bootstrap's own directory must not shadow user modules: a handler module named `bootstrap`
 # would otherwise import this file again.
@@ -29,6 +30,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 _current_request_id = None
+_PID = ""  # set once in main(): the context's log_stream_name, without a getpid per invocation
 
 
 class InitError(Exception):
@@ -53,7 +55,7 @@ class LambdaContext:
             ctx.get("memory_mb") or os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ""))
         self.invoked_function_arn = "arn:natsfn:function:%s" % self.function_name
         self.log_group_name = "/natsfn/%s" % self.function_name
-        self.log_stream_name = str(os.getpid())
+        self.log_stream_name = _PID
         self.identity = None
         self.client_context = None
         self.subject = str(ctx.get("subject") or "")
@@ -130,31 +132,34 @@ class FrameSocket:
             sys.exit(2)
         self._fd = fd
         os.set_blocking(fd, True)
+        # Bytes read but not yet decoded. One read usually brings a whole invoke frame, header
+        # and body: one system call per invocation instead of two.
+        self._buf = bytearray()
 
-    def _read_exact(self, n):
-        """Reads exactly n bytes into one buffer, or returns None on a clean EOF at offset 0."""
-        buf = bytearray(n)
-        view = memoryview(buf)
-        got = 0
-        while got < n:
-            r = os.readv(self._fd, [view[got:]])
-            if r == 0:
-                if got == 0:
-                    return None
+    def _fill(self, n):
+        """Reads until n bytes are buffered. False on a clean EOF with nothing buffered."""
+        while len(self._buf) < n:
+            chunk = os.read(self._fd, max(n - len(self._buf), 65536))
+            if not chunk:
+                if not self._buf:
+                    return False
                 raise EOFError("frame socket closed mid-frame")
-            got += r
-        return buf
+            self._buf += chunk
+        return True
 
     def read_frame(self):
-        header = self._read_exact(4)
-        if header is None:
+        if not self._fill(4):
             return None
-        (size,) = struct.unpack(">I", header)
+        (size,) = _FRAME_HEADER.unpack_from(self._buf)
         if size > MAX_FRAME_BYTES:
             raise ValueError("frame of %d bytes exceeds the limit" % size)
-        body = self._read_exact(size) if size else bytearray()
-        if body is None:
-            raise EOFError("frame socket closed mid-frame")
+        end = 4 + size
+        self._fill(end)
+        if len(self._buf) == end:  # the usual case: decode in place, start a fresh buffer
+            body, self._buf = memoryview(self._buf)[4:], bytearray()
+        else:
+            body = bytes(self._buf[4:end])
+            del self._buf[:end]
         return msgpack.decode(body)
 
     def write_frame(self, frame):
@@ -293,6 +298,8 @@ def _apply_memory_limit():
 
 
 def main():
+    global _PID
+    _PID = str(os.getpid())
     _configure_output()
     _apply_memory_limit()
     frames = FrameSocket(FRAME_FD)
