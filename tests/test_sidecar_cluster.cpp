@@ -170,6 +170,33 @@ TEST_CASE("SIGTERM drains: every request in flight gets its reply, then exit 0",
   CHECK(sidecar->process().wait(std::chrono::seconds(15)) == 0);
 }
 
+TEST_CASE("at start-up a bound subject answers only once its function is loaded", "[integration]") {
+  // The two buckets load on separate threads. With the function's entry at the end of a long
+  // snapshot and its binding alone in the other bucket, the binding arrives first: its subject
+  // must not answer "function does not exist" in the meantime (another sidecar could serve it).
+  SidecarEnv env;
+  env.deploy(example("hello-cpp"));
+  {
+    auto cat = Catalogue::open(env.client.nc(), {.create = true});
+    REQUIRE(cat.ok());
+    auto hello = cat->get_function("hello");
+    REQUIRE(hello.ok());
+    for (int i = 0; i < 400; ++i) {
+      FunctionConfig f = hello.value();
+      f.name = "filler-" + std::to_string(i);
+      REQUIRE(cat->put_function(f).ok());
+    }
+    REQUIRE(cat->put_function(hello.value()).ok());  // now last in the functions snapshot
+    REQUIRE(cat->put_binding(Binding::nats("myfunction.lambda", "hello")).ok());
+  }
+  auto sidecar = env.start_sidecar();
+  Reply first = env.client.request_until_answered("myfunction.lambda", "", std::chrono::seconds(30));
+  INFO(sidecar->log());
+  REQUIRE(first.status == NATS_OK);
+  CHECK(first.header("Nats-Service-Error-Code").empty());
+  CHECK(first.data == "hello");
+}
+
 TEST_CASE("garbage in the catalogue is logged with its key and skipped", "[integration]") {
   SidecarEnv env;
   env.deploy(example("hello-cpp"));

@@ -32,7 +32,13 @@ CatalogueWatcher::CatalogueWatcher(kvStore* functions, kvStore* bindings, LoopIn
         });
       },
       [this](const std::string& key) { inbox_.post([this, key] { events_.function_deleted(key); }); },
-      [this] { ++loaded_count_; }});
+      [this] {
+        ++loaded_count_;
+        // Posted after the snapshot's puts: the loop runs it once they are all applied.
+        inbox_.post([this] {
+          if (events_.functions_loaded) events_.functions_loaded();
+        });
+      }});
   bindings_ = std::make_unique<KvFollower>(bindings, "natsfn_bindings", KvFollowerCallbacks{
       [this](const std::string& key, std::string_view value) {
         return post_decoded<Binding>(inbox_, key, value,

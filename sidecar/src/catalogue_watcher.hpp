@@ -20,6 +20,8 @@ struct CatalogueEvents {
   std::function<void(const std::string& name)> function_deleted;
   std::function<void(Binding)> binding_put;
   std::function<void(const std::string& key)> binding_deleted;
+  // Once, after every function of the first snapshot has been delivered.
+  std::function<void()> functions_loaded;
 };
 
 class CatalogueWatcher {

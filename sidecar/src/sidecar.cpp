@@ -116,9 +116,27 @@ void Sidecar::on_binding_put(Binding binding) {
     existing->second = std::move(binding);  // same subject (the key), maybe another function
     return;
   }
+  if (!functions_loaded_) {
+    // The two buckets load on separate threads: a binding can arrive before its function. Its
+    // subject would answer "function does not exist" where another sidecar could serve it, so
+    // it is subscribed once the functions are loaded (on_functions_loaded).
+    bindings_[key] = std::move(binding);
+    return;
+  }
   spdlog::info("binding {} -> {}", binding.subject, binding.function);
   if (Sub* sub = subscribe(binding.subject, false, key)) binding_subs_[key] = sub;
   bindings_[key] = std::move(binding);
+}
+
+void Sidecar::on_functions_loaded() {
+  if (stopping_ || functions_loaded_) return;
+  functions_loaded_ = true;
+  spdlog::info("{} functions loaded; subscribing {} bindings", pools_.size(), bindings_.size());
+  for (const auto& [key, binding] : bindings_) {
+    if (binding_subs_.count(key)) continue;
+    spdlog::info("binding {} -> {}", binding.subject, binding.function);
+    if (Sub* sub = subscribe(binding.subject, false, key)) binding_subs_[key] = sub;
+  }
 }
 
 void Sidecar::on_binding_deleted(const std::string& key) {
@@ -207,7 +225,8 @@ Status Sidecar::start() {
       CatalogueEvents{[this](FunctionConfig f) { on_function_put(std::move(f)); },
                       [this](const std::string& n) { on_function_deleted(n); },
                       [this](Binding b) { on_binding_put(std::move(b)); },
-                      [this](const std::string& k) { on_binding_deleted(k); }});
+                      [this](const std::string& k) { on_binding_deleted(k); },
+                      [this] { on_functions_loaded(); }});
   watcher_->start();
 
   uv_signal_init(&loop_, &sigterm_);

@@ -60,6 +60,7 @@ class Sidecar {
   void on_function_deleted(const std::string& name);
   void on_binding_put(Binding binding);
   void on_binding_deleted(const std::string& key);
+  void on_functions_loaded();
   Sub* subscribe(const std::string& subject, bool canonical, const std::string& name);
   void drain(Sub* sub, std::function<void()> then = nullptr);
   void begin_shutdown();
@@ -97,6 +98,7 @@ class Sidecar {
   uv_timer_t grace_timer_{};
   uv_timer_t* flush_timer_ = nullptr;
   bool stopping_ = false;
+  bool functions_loaded_ = false;  // bindings are subscribed only after the first functions snapshot
   bool finished_ = false;
   std::atomic<bool> stop_requested_{false};
 };
