@@ -54,12 +54,15 @@ start_nats() {
 }
 
 # start_sidecar NAME [flags...]: a sidecar with its own cache dir and log; sets SIDECAR_PID.
-# SIDECAR_FLAGS (split on spaces) go to every sidecar, for A/B runs: SIDECAR_FLAGS="--busy-poll-us 0".
+# SIDECAR_FLAGS (split on spaces) go to every sidecar, for A/B runs of an option.
+# SIDECAR_CPUS pins sidecars (and so their workers) with taskset, e.g. SIDECAR_CPUS=0.
 start_sidecar() {
   local name=$1
   shift
+  local pin=()
+  [[ -n ${SIDECAR_CPUS:-} ]] && pin=(taskset -c "$SIDECAR_CPUS")
   # shellcheck disable=SC2086
-  "$SIDECAR" --server "$URL" --cache-dir "$TMP/cache-$name" --log-level warn ${SIDECAR_FLAGS:-} "$@" \
+  "${pin[@]}" "$SIDECAR" --server "$URL" --cache-dir "$TMP/cache-$name" --log-level warn ${SIDECAR_FLAGS:-} "$@" \
     >"$TMP/sidecar-$name.log" 2>&1 &
   SIDECAR_PID=$!
   PIDS+=("$SIDECAR_PID")
