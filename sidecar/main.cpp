@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_option("--idle-ttl-ms", options.idle_ttl_ms, "idle workers above min_warm leave after this")
       ->capture_default_str();
+  app.add_flag("!--no-colocate-workers", options.colocate_workers,
+               "do not run a worker on the sidecar's CPU while it serves the only invocation in "
+               "flight (lower latency at low load)");
   app.add_option("--grace-ms", options.grace_ms, "SIGTERM: time allowed for in-flight work")
       ->capture_default_str();
   app.add_option("--replicas", options.replicas, "replicas for buckets this sidecar creates")

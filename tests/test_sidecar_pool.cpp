@@ -1,5 +1,6 @@
 // Worker pool and package cache behaviour seen from outside: idle TTL, shared cold-start fetches,
 // cache reuse across restarts.
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -106,4 +107,69 @@ TEST_CASE("workers can run as an unprivileged user", "[integration]") {
   auto r = env.client.request_until_answered("natsfn.invoke.whoami", "");
   INFO(sidecar->log());
   CHECK(r.data == "65534\n");
+}
+
+namespace {
+
+// "Cpus_allowed_list" of a process, e.g. "0-1" or "1".
+std::string cpus_allowed(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 18));
+  return "";
+}
+
+// The sidecar's child running the executable named `name` (its argv[0] ends in "/name").
+pid_t worker_running(Sidecar& sidecar, const std::string& name) {
+  std::string tail = "/" + name;
+  for (pid_t p : sidecar.workers()) {
+    std::string cmd = read_file("/proc/" + std::to_string(p) + "/cmdline");
+    std::string argv0 = cmd.substr(0, cmd.find('\0'));
+    if (argv0.size() >= tail.size() && argv0.compare(argv0.size() - tail.size(), tail.size(), tail) == 0)
+      return p;
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("a worker serving the only invocation in flight runs on the sidecar's CPU", "[integration]") {
+  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+    WARN("one CPU: nothing to place");
+    return;
+  }
+  SidecarEnv env;
+  env.deploy(example("echo-cpp"), {"--warm", "1"});
+  env.deploy(test_worker("sleep"), {"--warm", "1", "--timeout", "5s"});
+  auto sidecar = env.start_sidecar();
+  REQUIRE(wait_until([&] { return sidecar->workers().size() == 2; }));
+  pid_t echo = worker_running(*sidecar, "echo");
+  REQUIRE(echo > 0);
+  std::string all = cpus_allowed(sidecar->process().pid());
+  CHECK(cpus_allowed(echo) == all);  // as spawned
+
+  // Alone in flight: pinned to one CPU, a single number.
+  REQUIRE(env.client.request("natsfn.invoke.echo", "x").data == "x");
+  std::string alone = cpus_allowed(echo);
+  CHECK(alone.find_first_of("-,") == std::string::npos);
+
+  // With another invocation in flight (the sleep worker inside its handler) it gets the
+  // sidecar's whole set back.
+  natsConnection_PublishRequestString(env.client.nc(), "natsfn.invoke.test-sleep", "_INBOX.unused", "z");
+  natsConnection_Flush(env.client.nc());
+  REQUIRE(wait_until([&] { return sidecar->log().find("sleeping forever") != std::string::npos; }));
+  REQUIRE(env.client.request("natsfn.invoke.echo", "y").data == "y");
+  CHECK(cpus_allowed(echo) == all);
+
+  // --no-colocate-workers leaves placement alone. (SIGKILL: no need to wait out the sleeper;
+  // its workers go with it.)
+  sidecar->process().signal(SIGKILL);
+  sidecar->process().wait(std::chrono::seconds(5));
+  auto plain = env.start_sidecar({"--no-colocate-workers"});
+  REQUIRE(wait_until([&] { return plain->workers().size() == 2; }));
+  pid_t echo2 = worker_running(*plain, "echo");
+  REQUIRE(echo2 > 0);
+  REQUIRE(env.client.request_until_answered("natsfn.invoke.echo", "w").data == "w");
+  CHECK(cpus_allowed(echo2) == cpus_allowed(plain->process().pid()));
 }

@@ -56,6 +56,8 @@ struct FunctionPool::Worker {
   std::optional<Invocation> current;
   bool served_any = false;
   bool timed_out = false;
+  bool placed_in_flight = false;           // counted by env.placement until finish()
+  int cpu = WorkerPlacement::kAnyCpu;      // where env.placement last put it
   // Output and results travel on different pipes: a line read just after the result still
   // belongs to the invocation that printed it.
   std::string last_request_id;
@@ -261,6 +263,10 @@ void FunctionPool::dispatch(Worker& w, Invocation&& inv) {
     f.headers = message_headers(inv.msg.get());
     f.deadline_ms = epoch_ms() + config_.timeout_ms;
     f.ctx = {config_.name, config_.digest, config_.memory_mb, inv.subject(), inv.request_id};
+    if (env_.placement) {
+      env_.placement->dispatching(w.proc->pid(), w.cpu);
+      w.placed_in_flight = true;
+    }
     sent = w.proc->send(encode_invoke(f));
   }
   if (inv.cold) ++stats_.cold_starts;
@@ -289,6 +295,10 @@ void FunctionPool::dispatch(Worker& w, Invocation&& inv) {
 void FunctionPool::finish(Worker& w, bool ok, const std::string& payload, const Headers& headers,
                           Errc code, const ErrorBody& error) {
   if (!w.current) return;
+  if (w.placed_in_flight) {
+    env_.placement->finished();
+    w.placed_in_flight = false;
+  }
   Invocation inv = std::move(*w.current);
   w.current.reset();
   uv_timer_stop(w.timer);

@@ -20,6 +20,7 @@
 #include "sidecar/src/invocation.hpp"
 #include "sidecar/src/package_cache.hpp"
 #include "sidecar/src/runtime_command.hpp"
+#include "sidecar/src/worker_placement.hpp"
 #include "sidecar/src/worker_process.hpp"
 
 namespace natsfn {
@@ -33,6 +34,7 @@ struct PoolEnv {
   bool publish_logs = true;
   std::optional<uid_t> uid;  // run workers unprivileged (the sidecar must be root to switch)
   std::optional<gid_t> gid;
+  WorkerPlacement* placement = nullptr;  // shared by all pools; may be null
 };
 
 struct PoolStats {

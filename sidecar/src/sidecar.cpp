@@ -9,7 +9,8 @@
 
 namespace natsfn {
 
-Sidecar::Sidecar(SidecarOptions options) : options_(std::move(options)) {
+Sidecar::Sidecar(SidecarOptions options)
+    : options_(std::move(options)), placement_(options_.colocate_workers) {
   uv_loop_init(&loop_);
 }
 
@@ -78,7 +79,7 @@ void Sidecar::on_function_put(FunctionConfig config) {
   spdlog::info("[{}] function loaded ({} {}, min_warm {}, max_concurrency {})", name,
                config.runtime, config.handler, config.min_warm, config.max_concurrency);
   PoolEnv env{&loop_, conn_.get(), cache_.get(), &options_.paths, options_.idle_ttl_ms,
-              options_.publish_logs, options_.worker_uid, options_.worker_gid};
+              options_.publish_logs, options_.worker_uid, options_.worker_gid, &placement_};
   pools_[name] = std::make_unique<FunctionPool>(env, std::move(config));
   if (!function_subs_.count(name)) {
     if (Sub* sub = subscribe(invoke_subject(name), true, name)) function_subs_[name] = sub;

@@ -32,6 +32,7 @@ struct SidecarOptions {
   RuntimePaths paths;
   uint64_t idle_ttl_ms = 60000;
   uint64_t grace_ms = 30000;  // SIGTERM: how long in-flight work may take to finish
+  bool colocate_workers = true;  // see sidecar/src/worker_placement.hpp
   int replicas = 1;
   bool publish_logs = true;
   std::optional<uid_t> worker_uid;
@@ -86,6 +87,7 @@ class Sidecar {
   std::unique_ptr<PackageCache> cache_;
   std::unique_ptr<CatalogueWatcher> watcher_;
 
+  WorkerPlacement placement_;  // before the pools, which point at it
   std::map<std::string, std::unique_ptr<FunctionPool>> pools_;
   std::map<std::string, std::unique_ptr<FunctionPool>> retiring_pools_;
   // Subscriptions are owned by subscriber_; these are handles.
