@@ -32,10 +32,7 @@ std::string read_payload(const std::string& arg) {
 // Every sidecar answers ADR-32's $SRV.STATS.natsfn (sidecar/src/service_discovery.hpp): what
 // arrives within the window is the set of live sidecars. Unparseable answers are skipped.
 std::vector<nlohmann::json> discover_sidecars(natsConnection* nc, int64_t window_ms) {
-  natsInbox* inbox = nullptr;
-  if (natsInbox_Create(&inbox) != NATS_OK) throw CliError("cannot create an inbox");
-  std::string reply = inbox;
-  natsInbox_Destroy(inbox);
+  std::string reply = check(new_inbox());
   natsSubscription* raw = nullptr;
   if (natsConnection_SubscribeSync(&raw, nc, reply.c_str()) != NATS_OK)
     throw CliError("cannot subscribe for $SRV replies");

@@ -1,4 +1,5 @@
 #include "core/chunk_publisher.hpp"
+#include "core/connection.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -12,10 +13,9 @@ Result<ChunkPublisher> ChunkPublisher::start(natsConnection* nc, std::string sub
   p.stream_ = std::move(stream);
   p.window_ = window < 1 ? 1 : window;
   p.timeout_ms_ = timeout_ms;
-  natsInbox* inbox = nullptr;
-  if (auto s = natsInbox_Create(&inbox); s != NATS_OK) return nats_status(s, "creating ack inbox");
-  p.inbox_ = inbox;
-  natsInbox_Destroy(inbox);
+  auto inbox = new_inbox();
+  if (!inbox) return inbox.status();
+  p.inbox_ = std::move(inbox).value();
   natsSubscription* sub = nullptr;
   if (auto s = natsConnection_SubscribeSync(&sub, nc, p.inbox_.c_str()); s != NATS_OK) {
     return nats_status(s, "subscribing to publish acks");

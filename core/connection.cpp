@@ -9,6 +9,14 @@
 #include <vector>
 
 namespace natsfn {
+
+Result<std::string> new_inbox() {
+  natsInbox* inbox = nullptr;
+  if (auto s = natsInbox_Create(&inbox); s != NATS_OK) return nats_status(s, "creating an inbox");
+  std::string subject = inbox;
+  natsInbox_Destroy(inbox);
+  return subject;
+}
 namespace {
 
 void from_env(std::string& field, const char* var) {

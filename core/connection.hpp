@@ -48,6 +48,9 @@ struct ConnectOptions {
   const std::function<void(bool connected)>* on_connection_change = nullptr;
 };
 
+// A fresh inbox subject, `_INBOX.<nuid>`.
+Result<std::string> new_inbox();
+
 // Opens a connection; the returned handle owns it.
 Result<ConnectionPtr> connect(const ConnectionConfig& config, ConnectOptions options = {});
 

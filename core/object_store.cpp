@@ -13,6 +13,7 @@
 
 #include "core/base64url.hpp"
 #include "core/chunk_publisher.hpp"
+#include "core/connection.hpp"
 #include "core/sha256.hpp"
 
 namespace natsfn {
@@ -44,11 +45,9 @@ Status mismatch(const std::string& name, const std::string& what) {
 
 // Object ids are NUIDs; nats.c keeps its generator private but inboxes are `_INBOX.<nuid>`.
 Result<std::string> new_nuid() {
-  natsInbox* inbox = nullptr;
-  if (auto s = natsInbox_Create(&inbox); s != NATS_OK) return nats_status(s, "generating nuid");
-  std::string id = inbox;
-  natsInbox_Destroy(inbox);
-  return id.substr(id.find('.') + 1);
+  auto inbox = new_inbox();
+  if (!inbox) return inbox.status();
+  return inbox->substr(inbox->find('.') + 1);
 }
 
 // Bytes the caller's stream holds from its current position, or 0 when it cannot seek.

@@ -1,4 +1,5 @@
 #include "bridge-http/src/nats_invoker.hpp"
+#include "core/connection.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -19,10 +20,9 @@ NatsInvoker::~NatsInvoker() {
 }
 
 Status NatsInvoker::start() {
-  natsInbox* inbox = nullptr;
-  if (auto s = natsInbox_Create(&inbox); s != NATS_OK) return nats_status(s, "creating inbox");
-  prefix_ = std::string(inbox) + ".";
-  natsInbox_Destroy(inbox);
+  auto inbox = new_inbox();
+  if (!inbox) return inbox.status();
+  prefix_ = *inbox + ".";
   natsSubscription* raw = nullptr;
   std::string subject = prefix_ + "*";
   if (auto s = natsConnection_Subscribe(&raw, nc_, subject.c_str(), &NatsInvoker::on_msg, this);

@@ -176,11 +176,8 @@ Reply Requester::request_until_answered(const std::string& subject, const std::s
 }
 
 Requester::Inbox Requester::inbox() {
-  natsInbox* raw_inbox = nullptr;
-  natsInbox_Create(&raw_inbox);
   Inbox out;
-  out.prefix = std::string(raw_inbox) + ".";
-  natsInbox_Destroy(raw_inbox);
+  out.prefix = new_inbox().value() + ".";
   natsSubscription* raw = nullptr;
   if (natsConnection_SubscribeSync(&raw, nc_.get(), (out.prefix + "*").c_str()) != NATS_OK)
     throw std::runtime_error("cannot subscribe the test inbox");
