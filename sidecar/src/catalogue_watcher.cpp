@@ -33,7 +33,6 @@ CatalogueWatcher::CatalogueWatcher(kvStore* functions, kvStore* bindings, LoopIn
       },
       [this](const std::string& key) { inbox_.post([this, key] { events_.function_deleted(key); }); },
       [this] {
-        ++loaded_count_;
         // Posted after the snapshot's puts: the loop runs it once they are all applied.
         inbox_.post([this] {
           if (events_.functions_loaded) events_.functions_loaded();
@@ -45,7 +44,7 @@ CatalogueWatcher::CatalogueWatcher(kvStore* functions, kvStore* bindings, LoopIn
                                      [this](Binding b) { events_.binding_put(std::move(b)); });
       },
       [this](const std::string& key) { inbox_.post([this, key] { events_.binding_deleted(key); }); },
-      [this] { ++loaded_count_; }});
+      nullptr});
 }
 
 CatalogueWatcher::~CatalogueWatcher() { stop(); }

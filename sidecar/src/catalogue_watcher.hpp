@@ -2,7 +2,6 @@
 // Follows natsfn_functions and natsfn_bindings live (one core/kv_follower thread per bucket) and
 // posts decoded changes to the loop. A malformed entry is logged with its key and skipped.
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,13 +33,10 @@ class CatalogueWatcher {
   void start();
   // Any thread except a follower thread. Returns when both threads have exited.
   void stop();
-  // True once both buckets' current contents have been posted.
-  bool loaded() const { return loaded_count_.load() == 2; }
 
  private:
   LoopInbox& inbox_;
   CatalogueEvents events_;
-  std::atomic<int> loaded_count_{0};
   std::unique_ptr<KvFollower> functions_;
   std::unique_ptr<KvFollower> bindings_;
 };

@@ -112,32 +112,25 @@ void Sidecar::on_function_deleted(const std::string& name) {
 void Sidecar::on_binding_put(Binding binding) {
   if (stopping_ || binding.type != Binding::Type::nats) return;
   std::string key = binding.key();
-  auto existing = bindings_.find(key);
-  if (existing != bindings_.end() && binding_subs_.count(key)) {
-    existing->second = std::move(binding);  // same subject (the key), maybe another function
-    return;
-  }
-  if (!functions_loaded_) {
-    // The two buckets load on separate threads: a binding can arrive before its function. Its
-    // subject would answer "function does not exist" where another sidecar could serve it, so
-    // it is subscribed once the functions are loaded (on_functions_loaded).
-    bindings_[key] = std::move(binding);
-    return;
-  }
+  bindings_[key] = std::move(binding);  // same key, same subject; maybe another function
+  // The two buckets load on separate threads: a binding can arrive before its function, and its
+  // subject would answer "function does not exist" where another sidecar could serve it. Until
+  // the functions are loaded, bindings are only recorded (on_functions_loaded subscribes them).
+  if (functions_loaded_) subscribe_binding(key);
+}
+
+void Sidecar::subscribe_binding(const std::string& key) {
+  if (binding_subs_.count(key)) return;
+  const Binding& binding = bindings_.at(key);
   spdlog::info("binding {} -> {}", binding.subject, binding.function);
   if (Sub* sub = subscribe(binding.subject, false, key)) binding_subs_[key] = sub;
-  bindings_[key] = std::move(binding);
 }
 
 void Sidecar::on_functions_loaded() {
   if (stopping_ || functions_loaded_) return;
   functions_loaded_ = true;
   spdlog::info("{} functions loaded; subscribing {} bindings", pools_.size(), bindings_.size());
-  for (const auto& [key, binding] : bindings_) {
-    if (binding_subs_.count(key)) continue;
-    spdlog::info("binding {} -> {}", binding.subject, binding.function);
-    if (Sub* sub = subscribe(binding.subject, false, key)) binding_subs_[key] = sub;
-  }
+  for (const auto& [key, binding] : bindings_) subscribe_binding(key);
 }
 
 void Sidecar::on_binding_deleted(const std::string& key) {
@@ -158,6 +151,11 @@ void Sidecar::on_binding_deleted(const std::string& key) {
 }
 
 std::vector<EndpointSnapshot> Sidecar::endpoints() const {
+  std::map<std::string, std::string> bound;  // function -> its bound subjects, comma-separated
+  for (const auto& [key, b] : bindings_) {
+    std::string& list = bound[b.function];
+    list += (list.empty() ? "" : ",") + b.subject;
+  }
   std::vector<EndpointSnapshot> out;
   for (const auto& [name, pool] : pools_) {
     EndpointSnapshot e;
@@ -165,11 +163,7 @@ std::vector<EndpointSnapshot> Sidecar::endpoints() const {
     e.subject = invoke_subject(name);
     e.queue_group = options_.queue;
     e.metadata["runtime"] = pool->config().runtime;
-    std::string bound;
-    for (const auto& [key, b] : bindings_) {
-      if (b.function == name) bound += (bound.empty() ? "" : ",") + b.subject;
-    }
-    if (!bound.empty()) e.metadata["bound_subjects"] = bound;
+    if (auto it = bound.find(name); it != bound.end()) e.metadata["bound_subjects"] = it->second;
     const PoolStats& st = pool->stats();
     e.num_requests = st.requests;
     e.num_errors = st.errors;

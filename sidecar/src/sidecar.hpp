@@ -62,6 +62,7 @@ class Sidecar {
   void on_binding_put(Binding binding);
   void on_binding_deleted(const std::string& key);
   void on_functions_loaded();
+  void subscribe_binding(const std::string& key);  // once; the binding is in bindings_
   Sub* subscribe(const std::string& subject, bool canonical, const std::string& name);
   void drain(Sub* sub, std::function<void()> then = nullptr);
   void begin_shutdown();
