@@ -121,21 +121,19 @@ def encode_frame(value):
 
 
 _FIXED = {
-    # type byte: (struct, size) for the fixed-width scalars
+    # type byte: struct of the fixed-width scalar that follows it
     0xCA: _F32, 0xCB: _F64,
     0xCC: struct.Struct(">B"), 0xCD: _U16, 0xCE: _U32, 0xCF: _U64,
     0xD0: _I8, 0xD1: _I16, 0xD2: _I32, 0xD3: _I64,
 }
-# Length headers of str/bin/array/map after the type byte.
-_LENGTH = {
-    0xC4: _FIXED[0xCC], 0xC5: _U16, 0xC6: _U32,  # bin
-    0xD9: _FIXED[0xCC], 0xDA: _U16, 0xDB: _U32,  # str
-    0xDC: _U16, 0xDD: _U32,                      # array
-    0xDE: _U16, 0xDF: _U32,                      # map
-}
 _BIN, _STR, _ARRAY, _MAP = 0, 1, 2, 3
-_KIND = {0xC4: _BIN, 0xC5: _BIN, 0xC6: _BIN, 0xD9: _STR, 0xDA: _STR, 0xDB: _STR,
-         0xDC: _ARRAY, 0xDD: _ARRAY, 0xDE: _MAP, 0xDF: _MAP}
+# str/bin/array/map with a length header after the type byte: (header struct, kind).
+_SIZED = {
+    0xC4: (_FIXED[0xCC], _BIN), 0xC5: (_U16, _BIN), 0xC6: (_U32, _BIN),
+    0xD9: (_FIXED[0xCC], _STR), 0xDA: (_U16, _STR), 0xDB: (_U32, _STR),
+    0xDC: (_U16, _ARRAY), 0xDD: (_U32, _ARRAY),
+    0xDE: (_U16, _MAP), 0xDF: (_U32, _MAP),
+}
 
 
 # One value at pos: returns (value, next pos). A plain function over locals rather than a reader
@@ -167,12 +165,12 @@ def _read(buf, view, pos):
     st = _FIXED.get(c)
     if st is not None:
         return st.unpack_from(buf, pos)[0], pos + st.size
-    st = _LENGTH.get(c)
-    if st is None:
+    sized = _SIZED.get(c)
+    if sized is None:
         raise MsgpackError("unsupported msgpack type byte 0x%02x" % c)
+    st, kind = sized
     n = st.unpack_from(buf, pos)[0]
     pos += st.size
-    kind = _KIND[c]
     if kind == _MAP:
         return _read_map(buf, view, pos, n)
     if kind == _ARRAY:
