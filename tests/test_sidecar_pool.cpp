@@ -143,9 +143,9 @@ TEST_CASE("a worker serving the only invocation in flight runs on the sidecar's 
   env.deploy(example("echo-cpp"), {"--warm", "1"});
   env.deploy(test_worker("sleep"), {"--warm", "1", "--timeout", "5s"});
   auto sidecar = env.start_sidecar();
-  REQUIRE(wait_until([&] { return sidecar->workers().size() == 2; }));
-  pid_t echo = worker_running(*sidecar, "echo");
-  REQUIRE(echo > 0);
+  // A child is the launcher until it has exec'd the runtime: wait for the echo binary itself.
+  pid_t echo = -1;
+  REQUIRE(wait_until([&] { return sidecar->workers().size() == 2 && (echo = worker_running(*sidecar, "echo")) > 0; }));
   std::string all = cpus_allowed(sidecar->process().pid());
   CHECK(cpus_allowed(echo) == all);  // as spawned
 
@@ -167,9 +167,8 @@ TEST_CASE("a worker serving the only invocation in flight runs on the sidecar's 
   sidecar->process().signal(SIGKILL);
   sidecar->process().wait(std::chrono::seconds(5));
   auto plain = env.start_sidecar({"--no-colocate-workers"});
-  REQUIRE(wait_until([&] { return plain->workers().size() == 2; }));
-  pid_t echo2 = worker_running(*plain, "echo");
-  REQUIRE(echo2 > 0);
+  pid_t echo2 = -1;
+  REQUIRE(wait_until([&] { return plain->workers().size() == 2 && (echo2 = worker_running(*plain, "echo")) > 0; }));
   REQUIRE(env.client.request_until_answered("natsfn.invoke.echo", "w").data == "w");
   CHECK(cpus_allowed(echo2) == cpus_allowed(plain->process().pid()));
 }
