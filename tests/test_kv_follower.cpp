@@ -38,11 +38,8 @@ struct Recorder {
 TEST_CASE("KvFollower reports the snapshot, then live changes, across a server restart",
           "[integration]") {
   test::NatsServer server;
-  ConnectionConfig config;
-  config.servers = server.url();
-  auto conn = connect(config);
-  REQUIRE(conn.ok());
-  auto cat = Catalogue::open(conn->get(), {.create = true});
+  auto conn = test::connect_to(server);
+  auto cat = Catalogue::open(conn.get(), {.create = true});
   REQUIRE(cat.ok());
   kvStore* kv = cat->bindings();
   uint64_t rev = 0;

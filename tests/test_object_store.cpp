@@ -35,14 +35,6 @@ std::string random_bytes(size_t n, uint64_t seed) {
 
 std::string digest_of(const std::string& data) { return format_digest(Sha256::of(data)); }
 
-ConnectionPtr connect_to(const test::NatsServer& server) {
-  ConnectionConfig config;
-  config.servers = server.url();
-  auto conn = connect(config);
-  REQUIRE(conn.ok());
-  return std::move(conn).value();
-}
-
 ObjectStore open_store(natsConnection* nc, const std::string& bucket = kPackagesBucket) {
   auto os = ObjectStore::open(nc, bucket, /*create=*/true);
   INFO(os.status().message());
@@ -181,7 +173,7 @@ TEST_CASE("malformed meta records are corrupt errors naming the object", "[unit]
 
 TEST_CASE("objects round-trip at the chunk boundaries", "[integration]") {
   test::NatsServer server;
-  auto nc = connect_to(server);
+  auto nc = test::connect_to(server);
   auto os = open_store(nc.get());
   for (size_t size : kSizes) {
     DYNAMIC_SECTION("size " << size) {
@@ -217,7 +209,7 @@ TEST_CASE("objects round-trip at the chunk boundaries", "[integration]") {
 
 TEST_CASE("the bucket's stream is configured as ADR-20 and nats.js make it", "[integration]") {
   test::NatsServer server;
-  auto nc = connect_to(server);
+  auto nc = test::connect_to(server);
   auto os = open_store(nc.get(), "cfgcheck");
   jsCtx* js = nullptr;
   REQUIRE(natsConnection_JetStream(&js, nc.get(), nullptr) == NATS_OK);
@@ -237,7 +229,7 @@ TEST_CASE("the bucket's stream is configured as ADR-20 and nats.js make it", "[i
 
 TEST_CASE("unicode names, files and overwrites", "[integration]") {
   test::NatsServer server;
-  auto nc = connect_to(server);
+  auto nc = test::connect_to(server);
   auto os = open_store(nc.get());
   TempDir dir;
 
@@ -263,7 +255,7 @@ TEST_CASE("unicode names, files and overwrites", "[integration]") {
 
 TEST_CASE("delete, list and not-found", "[integration]") {
   test::NatsServer server;
-  auto nc = connect_to(server);
+  auto nc = test::connect_to(server);
 
   SECTION("a missing bucket is named, and only put creates it") {
     auto os = ObjectStore::open(nc.get(), "nobucket", /*create=*/false);
@@ -306,7 +298,7 @@ TEST_CASE("delete, list and not-found", "[integration]") {
 
 TEST_CASE("a failed put leaves the previous version intact", "[integration]") {
   test::NatsServer server;
-  auto nc = connect_to(server);
+  auto nc = test::connect_to(server);
   auto os = open_store(nc.get());
   std::string old = random_bytes(kChunk + 1, 4);
   auto v1 = put_string(os, "pkg", old);
@@ -325,7 +317,7 @@ TEST_CASE("a failed put leaves the previous version intact", "[integration]") {
 
 TEST_CASE("a chunk replaced behind the store's back fails verification", "[integration]") {
   test::NatsServer server;
-  auto nc = connect_to(server);
+  auto nc = test::connect_to(server);
   auto os = open_store(nc.get());
   TempDir dir;
   std::string data = random_bytes(3 * kChunk, 5);
@@ -376,7 +368,7 @@ TEST_CASE("nats.js v2 reads what natsfn writes and the other way round", "[integ
          test::source_path("tests/js"));
   }
   test::NatsServer server;
-  auto nc = connect_to(server);
+  auto nc = test::connect_to(server);
   auto os = open_store(nc.get());
   TempDir dir;
   for (size_t size : kSizes) {

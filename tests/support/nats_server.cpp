@@ -1,5 +1,6 @@
 #include "tests/support/nats_server.hpp"
 
+#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -130,6 +131,15 @@ std::string build_path(const std::string& relative) {
 }
 std::string source_path(const std::string& relative) {
   return std::string(NATSFN_SOURCE_DIR) + "/" + relative;
+}
+
+ConnectionPtr connect_to(const NatsServer& server, ConnectOptions options) {
+  ConnectionConfig config;
+  config.servers = server.url();
+  auto conn = connect(config, options);
+  INFO(conn.status().message());
+  REQUIRE(conn.ok());
+  return std::move(conn).value();
 }
 
 }  // namespace natsfn::test

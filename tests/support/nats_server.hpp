@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "core/connection.hpp"
+
 namespace natsfn::test {
 
 class NatsServer {
@@ -35,6 +37,9 @@ class NatsServer {
   int port_ = 0;
   pid_t pid_ = -1;
 };
+
+// A connection to the server; the test fails if it does not open.
+ConnectionPtr connect_to(const NatsServer& server, ConnectOptions options = {});
 
 // Polls pred until it is true or the deadline passes; returns the last value of pred.
 bool wait_until(const std::function<bool()>& pred,
