@@ -7,6 +7,7 @@
 #
 # usage: bench/sidecar_bench.sh        (NATSFN_BUILD=<Release build dir>, default build-bench)
 # knobs: DURATION=3s ROUNDS=3 KS=1,64 CONCURRENCY=64 WARM=2 COLD_RUNS=20 RSS_FUNCTIONS=200
+#        EXTRA_FUNCTIONS=0 (that many more functions, bound and idle, during the warm runs)
 #        PARTS="warm rss cold" (a subset runs only those parts)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -18,6 +19,7 @@ CONCURRENCY=${CONCURRENCY:-64}
 WARM=${WARM:-2}
 COLD_RUNS=${COLD_RUNS:-20}
 RSS_FUNCTIONS=${RSS_FUNCTIONS:-200}
+EXTRA_FUNCTIONS=${EXTRA_FUNCTIONS:-0}
 PARTS=" ${PARTS:-warm rss cold} "
 ECHO_PKG=$BUILD/examples/echo-cpp
 [[ -x $ECHO_PKG/echo ]] || die "missing $ECHO_PKG/echo (make natsfn_example_echo)"
@@ -35,6 +37,14 @@ WARM_SIDECAR=$SIDECAR_PID
 fn deploy "$ECHO_PKG" --warm "$WARM" --concurrency "$CONCURRENCY" --queue 1000 >/dev/null
 fn bind -s bench.fn.echo -f echo >/dev/null
 wait_responds bench.fn.echo
+if ((EXTRA_FUNCTIONS > 0)); then
+  # Idle neighbours: the sidecar holds two subscriptions for each; none should cost the echo.
+  "$BENCH" --server "$URL" catalogue-fill --from echo --count "$EXTRA_FUNCTIONS" \
+    --name-prefix idle- --bind-prefix bench.idle. >/dev/null
+  wait_subscriptions bench.idle. "$EXTRA_FUNCTIONS"
+  wait_subscriptions natsfn.invoke.idle- "$EXTRA_FUNCTIONS"
+  echo "with $EXTRA_FUNCTIONS more functions bound and idle"
+fi
 "$BENCH" --server "$URL" compare --function-subject bench.fn.echo --function-label "echo function" \
   --k "$KS" --duration "$DURATION" --rounds "$ROUNDS" --goal 1:0.75 --goal 64:0.6
 echo "workers of the warm sidecar after the run: $(pgrep -c -P "$WARM_SIDECAR" || true)"

@@ -2,12 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace natsfn {
 namespace {
 
-// The slow timer only has to notice drains that finished on nats.c's drain thread (and, as a
-// safety net, messages that reached a list from any thread but the loop's).
-constexpr uint64_t kSweepMs = 250;
+// While a drain is under way the sweep runs this often: it is what notices a drain that finished
+// on nats.c's drain thread.
 constexpr uint64_t kDrainSweepMs = 10;
 
 }  // namespace
@@ -19,10 +20,13 @@ class LoopSubscriber::Subscription {
   Handler handler;
   bool draining = false;
   bool done = false;  // unsubscribed or drained: removed at the end of the current poll
+  bool busy = false;  // in busy_
+  size_t taken_since_sweep = 0;
   std::function<void()> on_drained;
 };
 
-LoopSubscriber::LoopSubscriber(uv_loop_t* loop, natsConnection* nc) : loop_(loop), nc_(nc) {
+LoopSubscriber::LoopSubscriber(uv_loop_t* loop, natsConnection* nc, uint64_t sweep_ms)
+    : loop_(loop), nc_(nc), sweep_ms_(sweep_ms) {
   natsStatistics_Create(&stats_);
   check_ = new uv_check_t;
   uv_check_init(loop_, check_);
@@ -80,6 +84,7 @@ void LoopSubscriber::unsubscribe(Subscription* sub) {
   sub->done = true;
   sub->on_drained = nullptr;
   if (polling_) return;  // erased when the poll is over
+  std::erase(busy_, sub);
   std::erase_if(subs_, [sub](const auto& s) { return s.get() == sub; });
 }
 
@@ -94,33 +99,59 @@ void LoopSubscriber::poll(bool full_sweep) {
   uint64_t in_msgs = 0;
   natsConnection_GetStats(nc_, stats_);
   natsStatistics_GetCounts(stats_, &in_msgs, nullptr, nullptr, nullptr, nullptr);
-  if (!full_sweep && in_msgs == seen_in_msgs_) return;
+  const uint64_t arrived = in_msgs - seen_in_msgs_;
+  if (!full_sweep && arrived == 0) return;
   seen_in_msgs_ = in_msgs;
   polling_ = true;
   // By index: a handler may subscribe (appending) while we iterate; nothing is erased until the
-  // loop is over.
-  for (size_t i = 0; i < subs_.size(); ++i) {
-    Subscription& s = *subs_[i];
-    if (!s.done) take_messages(s);
-  }
+  // loop is over. The counter also counts messages nobody takes (for a subscription just
+  // unsubscribed, or dropped as a slow consumer): then the quiet ones are looked at in vain,
+  // which costs time, never a message.
+  size_t taken = 0;
+  for (size_t i = 0; i < busy_.size(); ++i)
+    if (!busy_[i]->done) taken += take_messages(*busy_[i]);
+  if (full_sweep || taken < arrived) take_from_quiet();
   polling_ = false;
+  if (full_sweep) cool_down();
   reap_drained();
 }
 
-void LoopSubscriber::take_messages(Subscription& s) {
+void LoopSubscriber::take_from_quiet() {
+  for (size_t i = 0; i < subs_.size(); ++i) {
+    Subscription& s = *subs_[i];
+    if (s.done || s.busy) continue;
+    if (take_messages(s) > 0) {
+      s.busy = true;
+      busy_.push_back(&s);
+    }
+  }
+}
+
+void LoopSubscriber::cool_down() {
+  std::erase_if(busy_, [](Subscription* s) {
+    bool quiet = s->taken_since_sweep == 0;
+    s->taken_since_sweep = 0;
+    if (quiet) s->busy = false;
+    return quiet;
+  });
+}
+
+size_t LoopSubscriber::take_messages(Subscription& s) {
   int pending = 0;
   if (natsSubscription_GetPending(s.sub.get(), &pending, nullptr) != NATS_OK) {
     // Closed under us: the drain completed (nats.c removes a drained sub when its list empties),
     // or the connection closed.
     if (!s.draining) spdlog::warn("subscription {} closed by the connection", s.subject);
     s.done = true;
-    return;
+    return 0;
   }
   // Only what is there now: messages parsed by a handler's side effects wait for the next poll.
+  size_t taken = 0;
   for (int n = 0; n < pending && !s.done; ++n) {
     natsMsg* raw = nullptr;
     natsStatus st = natsSubscription_NextMsg(&raw, s.sub.get(), 0);
     if (st == NATS_OK) {
+      ++taken;
       s.handler(MsgPtr(raw));
     } else if (st == NATS_SLOW_CONSUMER) {
       spdlog::warn("subscription {}: slow consumer, messages were dropped", s.subject);
@@ -128,23 +159,34 @@ void LoopSubscriber::take_messages(Subscription& s) {
       break;
     } else if (st == NATS_NO_RESPONDERS) {
       // A status message for a request inbox; nats.c has consumed it and there is nothing to hand on.
+      ++taken;
     } else {
       if (!s.draining) spdlog::warn("subscription {}: {}", s.subject, natsStatus_GetText(st));
       s.done = true;
     }
   }
+  s.taken_since_sweep += taken;
+  return taken;
 }
 
 void LoopSubscriber::reap_drained() {
   std::vector<std::function<void()>> finished;
-  for (auto it = subs_.begin(); it != subs_.end();) {
-    Subscription& s = **it;
+  // Mark first: busy_ must not keep a pointer to a subscription erased below. By index, as in
+  // poll: the handlers run here too.
+  polling_ = true;
+  for (size_t i = 0; i < subs_.size(); ++i) {
+    Subscription& s = *subs_[i];
     if (s.draining && !s.done &&
         natsSubscription_DrainCompletionStatus(s.sub.get()) != NATS_ILLEGAL_STATE) {
       // Complete with an empty list (nats.c's drain thread saw nothing pending) or timed out.
       take_messages(s);
       s.done = true;
     }
+  }
+  polling_ = false;
+  std::erase_if(busy_, [](Subscription* s) { return s->done; });
+  for (auto it = subs_.begin(); it != subs_.end();) {
+    Subscription& s = **it;
     if (!s.done) {
       ++it;
       continue;
@@ -158,7 +200,7 @@ void LoopSubscriber::reap_drained() {
 
 void LoopSubscriber::arm_timer() {
   if (timer_ == nullptr) return;
-  uint64_t every = draining() > 0 ? kDrainSweepMs : kSweepMs;
+  uint64_t every = draining() > 0 ? std::min(kDrainSweepMs, sweep_ms_) : sweep_ms_;
   if (uv_is_active(reinterpret_cast<uv_handle_t*>(timer_)) && uv_timer_get_repeat(timer_) == every)
     return;
   uv_timer_start(
@@ -170,6 +212,7 @@ void LoopSubscriber::close() {
   if (check_ == nullptr) return;
   for (auto& s : subs_)
     if (!s->done) natsSubscription_Unsubscribe(s->sub.get());
+  busy_.clear();
   subs_.clear();
   uv_check_stop(check_);
   uv_close(reinterpret_cast<uv_handle_t*>(check_),
