@@ -29,9 +29,29 @@ std::string read_payload(const std::string& arg) {
   return ss.str();
 }
 
+// One sidecar's $SRV.STATS answer and what `status` prints of it. Anything on the bus may answer
+// on that subject, so fields are taken only when present with the right type.
+struct SidecarStats {
+  nlohmann::json answer;  // as received, for --json
+  std::string id, version, started;
+  size_t functions = 0;
+  uint64_t requests = 0, errors = 0;
+};
+
+std::string text_field(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+uint64_t count_field(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
 // Every sidecar answers ADR-32's $SRV.STATS.natsfn (sidecar/src/service_discovery.hpp): what
-// arrives within the window is the set of live sidecars. Unparseable answers are skipped.
-std::vector<nlohmann::json> discover_sidecars(natsConnection* nc, int64_t window_ms) {
+// arrives within the window is the set of live sidecars. Answers that are not stats responses
+// are skipped.
+std::vector<SidecarStats> discover_sidecars(natsConnection* nc, int64_t window_ms) {
   std::string reply = check(new_inbox());
   natsSubscription* raw = nullptr;
   if (natsConnection_SubscribeSync(&raw, nc, reply.c_str()) != NATS_OK)
@@ -39,7 +59,7 @@ std::vector<nlohmann::json> discover_sidecars(natsConnection* nc, int64_t window
   SubscriptionPtr sub(raw);
   natsConnection_PublishRequest(nc, "$SRV.STATS.natsfn", reply.c_str(), "", 0);
   natsConnection_Flush(nc);
-  std::vector<nlohmann::json> out;
+  std::vector<SidecarStats> out;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(window_ms);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -50,7 +70,16 @@ std::vector<nlohmann::json> discover_sidecars(natsConnection* nc, int64_t window
     MsgPtr msg(m);
     auto j = nlohmann::json::parse(natsMsg_GetData(m), natsMsg_GetData(m) + natsMsg_GetDataLength(m),
                                    nullptr, false);
-    if (j.is_object() && j.value("type", "") == "io.nats.micro.v1.stats_response") out.push_back(j);
+    if (!j.is_object() || text_field(j, "type") != "io.nats.micro.v1.stats_response") continue;
+    SidecarStats s{j, text_field(j, "id"), text_field(j, "version"), text_field(j, "started")};
+    if (auto eps = j.find("endpoints"); eps != j.end() && eps->is_array()) {
+      s.functions = eps->size();
+      for (const auto& e : *eps) {
+        s.requests += count_field(e, "num_requests");
+        s.errors += count_field(e, "num_errors");
+      }
+    }
+    out.push_back(std::move(s));
   }
   return out;
 }
@@ -144,8 +173,10 @@ void add_invoke_commands(CLI::App& app, CliContext& ctx) {
     char url[256] = "";
     natsConnection_GetConnectedUrl(ctx.nc(), url, sizeof(url));
     if (ctx.json) {
+      nlohmann::json answers = nlohmann::json::array();
+      for (const auto& sc : sidecars) answers.push_back(sc.answer);
       nlohmann::json j = {{"server", url}, {"packages", pkgs.size()}, {"functions", fns.items.size()},
-                          {"bindings", binds.items.size()}, {"sidecars", sidecars}};
+                          {"bindings", binds.items.size()}, {"sidecars", answers}};
       std::cout << j.dump() << "\n";
       return;
     }
@@ -158,16 +189,9 @@ void add_invoke_commands(CLI::App& app, CliContext& ctx) {
     for (auto& p : binds.problems) std::cout << "problem    " << p.message() << "\n";
     if (sidecars.empty()) return;
     std::vector<std::vector<std::string>> rows;
-    for (const auto& s : sidecars) {
-      uint64_t requests = 0, errors = 0;
-      for (const auto& e : s["endpoints"]) {
-        requests += e.value("num_requests", uint64_t{0});
-        errors += e.value("num_errors", uint64_t{0});
-      }
-      rows.push_back({s.value("id", ""), s.value("version", ""),
-                      std::to_string(s["endpoints"].size()), std::to_string(requests),
-                      std::to_string(errors), s.value("started", "")});
-    }
+    for (const auto& sc : sidecars)
+      rows.push_back({sc.id, sc.version, std::to_string(sc.functions), std::to_string(sc.requests),
+                      std::to_string(sc.errors), sc.started});
     std::cout << "\n";
     print_table({"SIDECAR", "VERSION", "FUNCTIONS", "REQUESTS", "ERRORS", "STARTED"}, rows);
   });

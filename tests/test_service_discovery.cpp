@@ -128,3 +128,31 @@ TEST_CASE("$SRV requests without a reply subject are ignored and the sidecar kee
   sidecar.reset();
   CHECK(env.cli({"status"}).find("sidecars   0") != std::string::npos);
 }
+
+TEST_CASE("natsfn status survives odd answers on $SRV.STATS.natsfn", "[integration]") {
+  SidecarEnv env;
+  env.deploy(example("hello-cpp"));  // creates the buckets `status` reads
+  // Not a sidecar: a responder on the bus answering with whatever it likes.
+  auto on_stats = [](natsConnection* nc, natsSubscription*, natsMsg* msg, void*) {
+    MsgPtr owned(msg);
+    const char* reply = natsMsg_GetReply(msg);
+    for (const char* answer :
+         {"not json", R"({"type": []})", R"({"type": "io.nats.micro.v1.ping_response"})",
+          R"({"type": "io.nats.micro.v1.stats_response", "id": 7, "endpoints": 5})",
+          R"({"type": "io.nats.micro.v1.stats_response", "id": "odd", "version": "0.0.1",
+              "endpoints": [1, "x", {"num_requests": "many", "num_errors": 2}, {"num_requests": 3}]})"})
+      natsConnection_PublishString(nc, reply, answer);
+  };
+  natsSubscription* raw = nullptr;
+  REQUIRE(natsConnection_Subscribe(&raw, env.client.nc(), "$SRV.STATS.natsfn", on_stats, nullptr) ==
+          NATS_OK);
+  SubscriptionPtr sub(raw);
+  natsConnection_Flush(env.client.nc());
+
+  std::string out = env.cli({"status"});
+  CHECK(out.find("sidecars   2") != std::string::npos);  // the two stats responses
+  CHECK(out.find("odd") != std::string::npos);
+  auto j = json::parse(env.cli({"--json", "status"}), nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["sidecars"].size() == 2);
+}
